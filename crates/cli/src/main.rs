@@ -1,0 +1,406 @@
+//! `orgsso`: the server and the operator's command line.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use orgsso::{App, Config};
+use orgsso_core::{DisplayName, Email, OrgName, Password, Role, Username};
+use orgsso_service::SignupRequest;
+use std::process::ExitCode;
+
+mod saml_verify;
+
+#[derive(Parser)]
+#[command(
+    name = "orgsso",
+    version,
+    about = "Organizations with mandatory single sign-on"
+)]
+struct Cli {
+    /// Log format: `text` for people, `json` for log collectors.
+    #[arg(long, env = "ORGSSO_LOG_FORMAT", default_value = "text", global = true)]
+    log_format: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (migrations run first).
+    Serve(Config),
+    /// Run the database migrations and exit.
+    Migrate(Config),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Read mail written to the local outbox (when no SMTP server is configured).
+    Outbox {
+        #[command(flatten)]
+        config: Config,
+        /// How many of the newest messages to show.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// SAML diagnostics.
+    #[command(subcommand)]
+    Saml(SamlCommand),
+    /// Organization SSO, for operators.
+    #[command(subcommand)]
+    Sso(SsoCommand),
+}
+
+#[derive(Subcommand)]
+enum SsoCommand {
+    /// Break-glass: turn an organization's SSO off (recorded in its audit log).
+    Disable {
+        #[command(flatten)]
+        config: Config,
+        /// The organization's name.
+        #[arg(long)]
+        org: String,
+    },
+    /// Show an organization's SSO state and recent audit log.
+    Status {
+        #[command(flatten)]
+        config: Config,
+        #[arg(long)]
+        org: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// List all users.
+    List(Config),
+    /// Create a user; the password is read from ORGSSO_NEW_PASSWORD or standard input.
+    Create {
+        #[command(flatten)]
+        config: Config,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        /// Mark the email verified right away instead of mailing a link.
+        #[arg(long)]
+        verified: bool,
+    },
+    /// Mark an email address verified.
+    VerifyEmail {
+        #[command(flatten)]
+        config: Config,
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// List all organizations.
+    List(Config),
+    /// Create an organization with an existing user as its admin.
+    Create {
+        #[command(flatten)]
+        config: Config,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin: String,
+    },
+    /// List the members of an organization.
+    Members {
+        #[command(flatten)]
+        config: Config,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SamlCommand {
+    /// Validate one SAML Response offline, exactly as the ACS endpoint would.
+    Verify(saml_verify::SamlVerifyArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    if let Command::Saml(SamlCommand::Verify(args)) = cli.command {
+        return saml_verify::run(args);
+    }
+    init_logging(&cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("error: starting the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ORGSSO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(config) => serve(config).await,
+        Command::Migrate(config) => {
+            orgsso::migrate(&config.effective_database_url()).await?;
+            println!("migrations applied to {}", config.redacted_database_url());
+            Ok(())
+        }
+        Command::User(cmd) => user_command(cmd).await,
+        Command::Org(cmd) => org_command(cmd).await,
+        Command::Outbox { config, limit } => {
+            let app = App::build(config).await?;
+            for mail in app.hub.store().outbox(limit).await? {
+                println!(
+                    "--- #{} {} to {}\nSubject: {}\n\n{}",
+                    mail.id, mail.created_at, mail.to, mail.subject, mail.body
+                );
+            }
+            Ok(())
+        }
+        Command::Saml(_) => Ok(()),
+        Command::Sso(cmd) => sso_command(cmd).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    tracing::info!(
+        listen = %config.listen,
+        base_url = %config.base_url,
+        data_dir = %config.data_dir.display(),
+        database_url = %config.redacted_database_url(),
+        smtp_url = %config.redacted_smtp_url(),
+        "starting orgsso"
+    );
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let app = App::build(config).await?;
+    tracing::info!(backend = app.hub.store().backend(), address = %listener.local_addr()?, "ready");
+    app.serve(listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+fn read_new_password() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("ORGSSO_NEW_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+async fn user_command(cmd: UserCommand) -> anyhow::Result<()> {
+    match cmd {
+        UserCommand::List(config) => {
+            let app = App::build(config).await?;
+            for user in app.hub.store().list_users().await? {
+                let emails = app.hub.store().emails_of(user.id).await?;
+                let emails: Vec<String> = emails
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}{}",
+                            e.address,
+                            if e.is_verified() { "" } else { " (unverified)" }
+                        )
+                    })
+                    .collect();
+                println!(
+                    "{}\t{}\t{}",
+                    user.username,
+                    user.display_name,
+                    emails.join(", ")
+                );
+            }
+            Ok(())
+        }
+        UserCommand::Create {
+            config,
+            username,
+            email,
+            verified,
+        } => {
+            let app = App::build(config).await?;
+            let request = SignupRequest {
+                username: Username::parse(&username)?,
+                display_name: DisplayName::parse("display_name", "")?,
+                email: Email::parse(&email)?,
+                password: Password::parse(&read_new_password()?)?,
+            };
+            let address = request.email.clone();
+            let user = app.hub.signup(request).await?;
+            if verified {
+                mark_verified(&app, &address).await?;
+            }
+            println!("created user {}", user.username);
+            Ok(())
+        }
+        UserCommand::VerifyEmail { config, email } => {
+            let app = App::build(config).await?;
+            mark_verified(&app, &Email::parse(&email)?).await?;
+            println!("{email} is verified");
+            Ok(())
+        }
+    }
+}
+
+async fn mark_verified(app: &App, address: &Email) -> anyhow::Result<()> {
+    let store = app.hub.store();
+    let record = store
+        .email_by_address(address)
+        .await?
+        .context("no account has this email")?;
+    store.mark_email_verified(record.id, app.hub.now()).await?;
+    Ok(())
+}
+
+async fn org_command(cmd: OrgCommand) -> anyhow::Result<()> {
+    match cmd {
+        OrgCommand::List(config) => {
+            let app = App::build(config).await?;
+            for org in app.hub.store().list_orgs().await? {
+                println!(
+                    "{}\t{}\tdefault role {}",
+                    org.name, org.display_name, org.default_role
+                );
+            }
+            Ok(())
+        }
+        OrgCommand::Create {
+            config,
+            name,
+            admin,
+        } => {
+            let app = App::build(config).await?;
+            let admin = app
+                .hub
+                .store()
+                .user_by_username(&Username::parse(&admin)?)
+                .await?
+                .context("no such user")?;
+            let org = app
+                .hub
+                .store()
+                .create_org(orgsso_store::NewOrg {
+                    name: OrgName::parse(&name)?,
+                    display_name: name.clone(),
+                    default_role: Role::Read,
+                    creator: admin.id,
+                    now: app.hub.now(),
+                })
+                .await?;
+            println!(
+                "created organization {} with admin {}",
+                org.name, admin.username
+            );
+            Ok(())
+        }
+        OrgCommand::Members { config, name } => {
+            let app = App::build(config).await?;
+            let org = app
+                .hub
+                .store()
+                .org_by_name(&OrgName::parse(&name)?)
+                .await?
+                .context("no such organization")?;
+            for m in app.hub.store().members(org.id).await? {
+                println!("{}\t{}", m.username, m.role);
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn sso_command(cmd: SsoCommand) -> anyhow::Result<()> {
+    match cmd {
+        SsoCommand::Disable { config, org } => {
+            let app = App::build(config).await?;
+            let org = app.hub.operator_disable_sso(&OrgName::parse(&org)?).await?;
+            println!("SSO of {org} is disabled; members sign in with their hub account only until an admin enables it again");
+            Ok(())
+        }
+        SsoCommand::Status { config, org } => {
+            let app = App::build(config).await?;
+            let store = app.hub.store();
+            let org = store
+                .org_by_name(&OrgName::parse(&org)?)
+                .await?
+                .context("no such organization")?;
+            let state = store.org_sso(org.id).await?;
+            let active = state
+                .active_config
+                .map(|c| format!(" with configuration #{c}"))
+                .unwrap_or_default();
+            println!(
+                "SSO {}{active}; session timeout {}s; IdP-initiated login {}",
+                if state.enabled { "enabled" } else { "disabled" },
+                state.session_ttl_s,
+                if state.allow_idp_initiated {
+                    "allowed"
+                } else {
+                    "refused"
+                }
+            );
+            for entry in store.audit_log(org.id, 20).await? {
+                println!("{}\t{}\t{}", entry.at, entry.event, entry.detail);
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,652 @@
+//! OpenID Provider discovery and the provider's signing keys: fetches and checks the discovery
+//! document, then keeps the JWKS cached, refetching it on an unknown `kid` at most once per
+//! [`JWKS_REFETCH_INTERVAL_S`].
+
+use openidconnect::core::{
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
+    CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
+    CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+};
+use openidconnect::{
+    AdditionalProviderMetadata, IssuerUrl, JsonWebKey, ProviderMetadata, TokenUrl,
+};
+use orgsso_core::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use crate::keys::JwkSet;
+use crate::rejection::truncate;
+
+/// The HTTP client every request to an IdP goes through; build it with [`http_client`].
+pub type HttpClient = openidconnect::reqwest::Client;
+
+/// The shortest time between two JWKS fetches: a token naming an unknown key triggers a
+/// refetch (the IdP rotated its keys), but a flood of such tokens must not turn the hub
+/// into a request amplifier against the IdP.
+pub const JWKS_REFETCH_INTERVAL_S: i64 = 60;
+
+/// Discovery documents and key sets are small; anything larger is not one.
+const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
+
+/// A client for IdP requests: rustls, no redirects (the token endpoint must not bounce the
+/// code or client secret elsewhere, as oauth2 advises), and timeouts so that a slow IdP
+/// cannot hold a request handler.
+pub fn http_client() -> Result<HttpClient, openidconnect::reqwest::Error> {
+    openidconnect::reqwest::Client::builder()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(10))
+        .user_agent(concat!("orgsso/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Why an issuer URL cannot be used. Shown to the admin when they save the configuration.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DiscoveryError {
+    #[error("the issuer URL {value:?} is not a valid absolute URL")]
+    InvalidIssuerUrl { value: String },
+    #[error("the issuer URL {value:?} must use https (plain http is only allowed on localhost)")]
+    InsecureIssuerUrl { value: String },
+    #[error("the identity provider could not be reached at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("{url} is not an OpenID Connect discovery document: {reason}")]
+    NotDiscoveryDocument { url: String, reason: String },
+    #[error("the discovery document names the issuer {found:?}, but the configured issuer URL is {expected:?}; they must match exactly (check for a trailing slash)")]
+    IssuerMismatch { expected: String, found: String },
+    #[error("the identity provider does not support the authorization code flow (response_types_supported: {supported})")]
+    NoCodeFlow { supported: String },
+    #[error("the identity provider does not support PKCE with S256 (code_challenge_methods_supported: {supported})")]
+    NoPkceS256 { supported: String },
+    #[error("the discovery document has no token_endpoint; the authorization code flow needs one")]
+    NoTokenEndpoint,
+    #[error("the identity provider supports neither client_secret_basic nor client_secret_post client authentication (token_endpoint_auth_methods_supported: {supported})")]
+    NoClientSecretAuth { supported: String },
+    #[error("the identity provider's {endpoint} URL {url:?} must use https (plain http is only allowed on localhost)")]
+    InsecureEndpoint { endpoint: &'static str, url: String },
+    #[error(
+        "the identity provider's signing keys (JWKS) could not be fetched from {url}: {reason}"
+    )]
+    JwksUnreachable { url: String, reason: String },
+    #[error("the identity provider's signing keys at {url} are not a valid JWK set: {reason}")]
+    JwksInvalid { url: String, reason: String },
+}
+
+impl DiscoveryError {
+    /// Stable identifier for JSON error bodies; never change a published code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidIssuerUrl { .. } => "oidc.invalid_issuer_url",
+            Self::InsecureIssuerUrl { .. } => "oidc.insecure_issuer_url",
+            Self::Unreachable { .. } => "oidc.discovery_unreachable",
+            Self::NotDiscoveryDocument { .. } => "oidc.not_discovery_document",
+            Self::IssuerMismatch { .. } => "oidc.discovery_issuer_mismatch",
+            Self::NoCodeFlow { .. } => "oidc.no_code_flow",
+            Self::NoPkceS256 { .. } => "oidc.no_pkce_s256",
+            Self::NoTokenEndpoint => "oidc.no_token_endpoint",
+            Self::NoClientSecretAuth { .. } => "oidc.no_client_secret_auth",
+            Self::InsecureEndpoint { .. } => "oidc.insecure_endpoint",
+            Self::JwksUnreachable { .. } => "oidc.jwks_unreachable",
+            Self::JwksInvalid { .. } => "oidc.jwks_invalid",
+        }
+    }
+}
+
+/// Discovery metadata beyond what openidconnect models.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub(crate) struct ExtraMetadata {
+    #[serde(default)]
+    code_challenge_methods_supported: Option<Vec<String>>,
+    /// RFC 9207: the IdP adds `iss` to its authorization responses.
+    #[serde(default)]
+    authorization_response_iss_parameter_supported: Option<bool>,
+}
+impl AdditionalProviderMetadata for ExtraMetadata {}
+
+pub(crate) type Metadata = ProviderMetadata<
+    ExtraMetadata,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+/// How the client secret is presented at the token endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAuth {
+    SecretBasic,
+    SecretPost,
+}
+
+/// A discovered OpenID Provider with its cached signing keys. Cheap to clone; clones share
+/// the key cache.
+#[derive(Clone)]
+pub struct Provider {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    metadata: Metadata,
+    token_url: TokenUrl,
+    client_auth: ClientAuth,
+    jwks: RwLock<JwksState>,
+}
+
+#[derive(Clone)]
+struct JwksState {
+    keys: Arc<JwkSet>,
+    fetched_at: Timestamp,
+}
+
+impl fmt::Debug for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Provider")
+            .field("issuer", &self.issuer())
+            .field("client_auth", &self.inner.client_auth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Provider {
+    pub fn issuer(&self) -> &str {
+        self.inner.metadata.issuer().as_str()
+    }
+
+    pub fn authorization_endpoint(&self) -> &str {
+        self.inner.metadata.authorization_endpoint().as_str()
+    }
+
+    /// Whether the IdP promises an `iss` parameter on its callbacks (RFC 9207).
+    pub fn sends_callback_issuer(&self) -> bool {
+        self.inner
+            .metadata
+            .additional_metadata()
+            .authorization_response_iss_parameter_supported
+            == Some(true)
+    }
+
+    pub fn client_auth(&self) -> ClientAuth {
+        self.inner.client_auth
+    }
+
+    /// Key IDs currently cached, for the admin's diagnostics page.
+    pub fn key_ids(&self) -> Vec<String> {
+        self.keys()
+            .keys()
+            .iter()
+            .map(|k| {
+                k.key_id()
+                    .map(|id| id.as_str().to_owned())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    pub(crate) fn metadata(&self) -> &Metadata {
+        &self.inner.metadata
+    }
+
+    pub(crate) fn token_url(&self) -> &TokenUrl {
+        &self.inner.token_url
+    }
+
+    /// A snapshot of the cached key set; verification never holds the lock.
+    pub(crate) fn keys(&self) -> Arc<JwkSet> {
+        self.read_jwks().keys
+    }
+
+    fn read_jwks(&self) -> JwksState {
+        // A poisoned lock only means another thread panicked mid-update of a plain value;
+        // the old or new key set are both usable.
+        match self.inner.jwks.read() {
+            Ok(state) => state.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Refetches the key set if the rate limit allows; returns whether it did. A failed
+    /// fetch keeps the old keys and still counts against the limit.
+    pub(crate) async fn refetch_jwks(
+        &self,
+        http: &HttpClient,
+        now: Timestamp,
+    ) -> Result<bool, DiscoveryError> {
+        {
+            let mut state = match self.inner.jwks.write() {
+                Ok(state) => state,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if !refetch_due(state.fetched_at, now) {
+                return Ok(false);
+            }
+            // Claim the slot before the request so concurrent callbacks do not all fetch.
+            state.fetched_at = now;
+        }
+        let keys = fetch_jwks(http, self.inner.metadata.jwks_uri().url()).await?;
+        let mut state = match self.inner.jwks.write() {
+            Ok(state) => state,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        state.keys = Arc::new(keys);
+        Ok(true)
+    }
+
+    /// Builds a provider from already-fetched documents, for benchmarks and offline checks.
+    pub fn from_documents(
+        issuer_url: &str,
+        discovery_json: &[u8],
+        jwks_json: &[u8],
+        now: Timestamp,
+    ) -> Result<Self, DiscoveryError> {
+        let issuer = parse_issuer(issuer_url)?;
+        let url = discovery_url(&issuer);
+        let metadata = parse_metadata(&issuer, url.as_str(), discovery_json)?;
+        let (token_url, client_auth) = check_metadata(&metadata)?;
+        let keys = parse_jwks(metadata.jwks_uri().url().as_str(), jwks_json)?;
+        Ok(Self::new(metadata, token_url, client_auth, keys, now))
+    }
+
+    fn new(
+        metadata: Metadata,
+        token_url: TokenUrl,
+        client_auth: ClientAuth,
+        keys: JwkSet,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                metadata,
+                token_url,
+                client_auth,
+                jwks: RwLock::new(JwksState {
+                    keys: Arc::new(keys),
+                    fetched_at: now,
+                }),
+            }),
+        }
+    }
+}
+
+/// Whether the rate limit allows another JWKS fetch. A clock that went backwards (another
+/// instance's `now`, a corrected clock) must not lock the refetch out.
+fn refetch_due(fetched_at: Timestamp, now: Timestamp) -> bool {
+    now.unix() - fetched_at.unix() >= JWKS_REFETCH_INTERVAL_S || now < fetched_at
+}
+
+/// Fetches `{issuer}/.well-known/openid-configuration` and the JWKS it names, and checks that
+/// this provider can serve an authorization code login with PKCE for a confidential client.
+pub async fn discover(
+    http: &HttpClient,
+    issuer_url: &str,
+    now: Timestamp,
+) -> Result<Provider, DiscoveryError> {
+    let issuer = parse_issuer(issuer_url)?;
+    let url = discovery_url(&issuer);
+    let body = get(http, &url).await.map_err(|e| match e {
+        Fetch::Unreachable(reason) => DiscoveryError::Unreachable {
+            url: url.to_string(),
+            reason,
+        },
+        Fetch::Status(reason) => DiscoveryError::NotDiscoveryDocument {
+            url: url.to_string(),
+            reason,
+        },
+    })?;
+    let metadata = parse_metadata(&issuer, url.as_str(), &body)?;
+    let (token_url, client_auth) = check_metadata(&metadata)?;
+    let keys = fetch_jwks(http, metadata.jwks_uri().url()).await?;
+    Ok(Provider::new(metadata, token_url, client_auth, keys, now))
+}
+
+fn parse_issuer(issuer_url: &str) -> Result<IssuerUrl, DiscoveryError> {
+    let issuer = IssuerUrl::new(issuer_url.trim().to_owned()).map_err(|_| {
+        DiscoveryError::InvalidIssuerUrl {
+            value: issuer_url.to_owned(),
+        }
+    })?;
+    let url = issuer.url();
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(DiscoveryError::InvalidIssuerUrl {
+            value: issuer_url.to_owned(),
+        });
+    }
+    if !is_secure(url) {
+        return Err(DiscoveryError::InsecureIssuerUrl {
+            value: issuer_url.to_owned(),
+        });
+    }
+    Ok(issuer)
+}
+
+/// https, or http to the local machine (for local trials and tests).
+fn is_secure(url: &openidconnect::url::Url) -> bool {
+    use openidconnect::url::Host;
+    match (url.scheme(), url.host()) {
+        ("https", _) => true,
+        ("http", Some(Host::Domain(d))) => d == "localhost",
+        ("http", Some(Host::Ipv4(ip))) => ip.is_loopback(),
+        ("http", Some(Host::Ipv6(ip))) => ip.is_loopback(),
+        _ => false,
+    }
+}
+
+fn discovery_url(issuer: &IssuerUrl) -> String {
+    // OIDC Discovery 1.0 §4: append to the issuer, keeping its path.
+    format!(
+        "{}/.well-known/openid-configuration",
+        issuer.as_str().trim_end_matches('/')
+    )
+}
+
+fn parse_metadata(issuer: &IssuerUrl, url: &str, body: &[u8]) -> Result<Metadata, DiscoveryError> {
+    let metadata: Metadata =
+        serde_json::from_slice(body).map_err(|e| DiscoveryError::NotDiscoveryDocument {
+            url: url.to_owned(),
+            reason: truncate(&e.to_string(), 200),
+        })?;
+    if metadata.issuer() != issuer {
+        return Err(DiscoveryError::IssuerMismatch {
+            expected: issuer.as_str().to_owned(),
+            found: metadata.issuer().as_str().to_owned(),
+        });
+    }
+    Ok(metadata)
+}
+
+fn check_metadata(metadata: &Metadata) -> Result<(TokenUrl, ClientAuth), DiscoveryError> {
+    let supports_code = metadata
+        .response_types_supported()
+        .iter()
+        .any(|types| types.len() == 1 && types.contains(&CoreResponseType::Code));
+    if !supports_code {
+        let supported = metadata
+            .response_types_supported()
+            .iter()
+            .map(|t| serde_json::to_string(t).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(DiscoveryError::NoCodeFlow {
+            supported: format!("[{supported}]"),
+        });
+    }
+    // Absent means "not advertised", which many IdPs that do support S256 leave out.
+    if let Some(methods) = &metadata
+        .additional_metadata()
+        .code_challenge_methods_supported
+    {
+        if !methods.iter().any(|m| m == "S256") {
+            return Err(DiscoveryError::NoPkceS256 {
+                supported: format!("{methods:?}"),
+            });
+        }
+    }
+    let Some(token_endpoint) = metadata.token_endpoint() else {
+        return Err(DiscoveryError::NoTokenEndpoint);
+    };
+    for (endpoint, url) in [
+        ("authorization", metadata.authorization_endpoint().url()),
+        ("token", token_endpoint.url()),
+        ("jwks", metadata.jwks_uri().url()),
+    ]
+    .into_iter()
+    .chain(metadata.userinfo_endpoint().map(|u| ("userinfo", u.url())))
+    {
+        if !is_secure(url) {
+            return Err(DiscoveryError::InsecureEndpoint {
+                endpoint,
+                url: url.to_string(),
+            });
+        }
+    }
+    // RFC 8414 §2: absent means client_secret_basic.
+    let auth = match metadata.token_endpoint_auth_methods_supported() {
+        None => Ok(ClientAuth::SecretBasic),
+        Some(methods) if methods.contains(&CoreClientAuthMethod::ClientSecretBasic) => {
+            Ok(ClientAuth::SecretBasic)
+        }
+        Some(methods) if methods.contains(&CoreClientAuthMethod::ClientSecretPost) => {
+            Ok(ClientAuth::SecretPost)
+        }
+        Some(methods) => Err(DiscoveryError::NoClientSecretAuth {
+            supported: format!(
+                "[{}]",
+                methods
+                    .iter()
+                    .map(|m| format!("{:?}", m.as_ref()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
+    }?;
+    Ok((token_endpoint.clone(), auth))
+}
+
+async fn fetch_jwks(
+    http: &HttpClient,
+    url: &openidconnect::url::Url,
+) -> Result<JwkSet, DiscoveryError> {
+    let body = get(http, url.as_str())
+        .await
+        .map_err(|e| DiscoveryError::JwksUnreachable {
+            url: url.to_string(),
+            reason: match e {
+                Fetch::Unreachable(reason) | Fetch::Status(reason) => reason,
+            },
+        })?;
+    parse_jwks(url.as_str(), &body)
+}
+
+fn parse_jwks(url: &str, body: &[u8]) -> Result<JwkSet, DiscoveryError> {
+    let keys: JwkSet = serde_json::from_slice(body).map_err(|e| DiscoveryError::JwksInvalid {
+        url: url.to_owned(),
+        reason: truncate(&e.to_string(), 200),
+    })?;
+    if keys.keys().is_empty() {
+        return Err(DiscoveryError::JwksInvalid {
+            url: url.to_owned(),
+            reason: "it holds no usable key".to_owned(),
+        });
+    }
+    Ok(keys)
+}
+
+enum Fetch {
+    Unreachable(String),
+    Status(String),
+}
+
+async fn get(http: &HttpClient, url: &str) -> Result<Vec<u8>, Fetch> {
+    let response = http
+        .get(url)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| Fetch::Unreachable(describe_reqwest(&e)))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(Fetch::Status(format!("HTTP status {status}")));
+    }
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_DOCUMENT_BYTES as u64)
+    {
+        return Err(Fetch::Status("the response is too large".to_owned()));
+    }
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| Fetch::Unreachable(describe_reqwest(&e)))?;
+    if body.len() > MAX_DOCUMENT_BYTES {
+        return Err(Fetch::Status("the response is too large".to_owned()));
+    }
+    Ok(body.to_vec())
+}
+
+/// reqwest's top-level message is "error sending request"; the cause (connection refused,
+/// DNS, TLS, timeout) is what the admin needs.
+pub(crate) fn describe_reqwest(err: &openidconnect::reqwest::Error) -> String {
+    let mut text = if err.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        err.to_string()
+    };
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    // The URL in reqwest's message may carry a query; keep the text bounded.
+    truncate(&text, 300)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(issuer: &str, extra: &str) -> Vec<u8> {
+        format!(
+            r#"{{"issuer":"{issuer}","authorization_endpoint":"{issuer}/auth","token_endpoint":"{issuer}/token",
+            "jwks_uri":"{issuer}/jwks","response_types_supported":["code"],"subject_types_supported":["public"],
+            "id_token_signing_alg_values_supported":["RS256"]{extra}}}"#
+        )
+        .into_bytes()
+    }
+
+    const JWKS: &[u8] = br#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig","alg":"ES256",
+        "x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#;
+
+    fn provider(issuer: &str, extra: &str) -> Result<Provider, DiscoveryError> {
+        Provider::from_documents(issuer, &doc(issuer, extra), JWKS, Timestamp::from_unix(0))
+    }
+
+    #[test]
+    fn a_complete_document_is_accepted_with_basic_auth() {
+        let p = provider("https://idp.example", "").unwrap();
+        assert_eq!(p.client_auth(), ClientAuth::SecretBasic);
+        assert_eq!(p.key_ids(), ["k1"]);
+    }
+
+    #[test]
+    fn post_auth_is_used_when_it_is_the_only_secret_method() {
+        let p = provider(
+            "https://idp.example",
+            r#","token_endpoint_auth_methods_supported":["private_key_jwt","client_secret_post"]"#,
+        )
+        .unwrap();
+        assert_eq!(p.client_auth(), ClientAuth::SecretPost);
+        let err = provider(
+            "https://idp.example",
+            r#","token_endpoint_auth_methods_supported":["private_key_jwt"]"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "oidc.no_client_secret_auth");
+    }
+
+    #[test]
+    fn issuer_in_document_must_match_exactly() {
+        let err = Provider::from_documents(
+            "https://idp.example/",
+            &doc("https://idp.example", ""),
+            JWKS,
+            Timestamp::from_unix(0),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            DiscoveryError::IssuerMismatch {
+                expected: "https://idp.example/".into(),
+                found: "https://idp.example".into()
+            }
+        );
+    }
+
+    #[test]
+    fn implicit_only_provider_is_refused() {
+        let body = String::from_utf8(doc("https://idp.example", ""))
+            .unwrap()
+            .replace(r#"["code"]"#, r#"["id_token","id_token token"]"#);
+        let err = Provider::from_documents(
+            "https://idp.example",
+            body.as_bytes(),
+            JWKS,
+            Timestamp::from_unix(0),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "oidc.no_code_flow");
+        assert!(err.to_string().contains("\"id_token token\""), "{err}");
+    }
+
+    #[test]
+    fn pkce_without_s256_is_refused_but_absent_methods_are_not() {
+        let err = provider(
+            "https://idp.example",
+            r#","code_challenge_methods_supported":["plain"]"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "oidc.no_pkce_s256");
+        assert!(provider(
+            "https://idp.example",
+            r#","code_challenge_methods_supported":["plain","S256"]"#
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn html_is_not_a_discovery_document() {
+        let err = Provider::from_documents(
+            "https://idp.example",
+            b"<html>",
+            JWKS,
+            Timestamp::from_unix(0),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "oidc.not_discovery_document");
+    }
+
+    #[test]
+    fn plain_http_is_only_allowed_on_loopback() {
+        assert!(provider("http://127.0.0.1:9000", "").is_ok());
+        assert!(provider("http://localhost:9000", "").is_ok());
+        assert_eq!(
+            provider("http://idp.example", "").unwrap_err().code(),
+            "oidc.insecure_issuer_url"
+        );
+        assert_eq!(
+            Provider::from_documents("not a url", b"{}", JWKS, Timestamp::from_unix(0))
+                .unwrap_err()
+                .code(),
+            "oidc.invalid_issuer_url"
+        );
+    }
+
+    #[test]
+    fn empty_key_set_is_invalid() {
+        let err = Provider::from_documents(
+            "https://idp.example",
+            &doc("https://idp.example", ""),
+            br#"{"keys":[]}"#,
+            Timestamp::from_unix(0),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "oidc.jwks_invalid");
+    }
+
+    #[test]
+    fn refetch_is_due_a_minute_after_the_last_fetch() {
+        let at = Timestamp::from_unix(1000);
+        assert!(!refetch_due(at, at));
+        assert!(!refetch_due(at, at.plus_seconds(59)));
+        assert!(refetch_due(at, at.plus_seconds(60)));
+        assert!(refetch_due(at, at.plus_seconds(-5)));
+    }
+}

@@ -1,0 +1,951 @@
+//! A hostile OpenID Provider on 127.0.0.1:0 (discovery, JWKS, token, userinfo) that hands out
+//! forged, stale and mismatched ID tokens; every test proves `complete` rejects them (or, for
+//! the honest cases, accepts them).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use orgsso_core::{OsEntropy, Secret, Timestamp};
+use orgsso_oidc::{
+    authorization_request, complete, discover, http_client, Callback, ClientAuth, DiscoveryError,
+    EmailClaim, Provider, ProviderSettings, RedirectUri, Rejection, VerifiedLogin,
+};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use support::{at_hash, b64, corrupt, discovery_document, Alg, Key, Keys};
+
+const CLIENT_ID: &str = "orgsso-acme";
+const CLIENT_SECRET: &str = "hostile-op-client-secret";
+const REDIRECT: &str = "http://127.0.0.1:8080/organizations/acme/oidc/callback";
+const SKEW: u32 = 180;
+/// 2027-01-15T08:00:00Z; tokens are minted relative to it, never to the wall clock.
+const T0: Timestamp = Timestamp::from_unix(1_800_000_000);
+
+fn keys() -> &'static Keys {
+    static KEYS: OnceLock<Keys> = OnceLock::new();
+    KEYS.get_or_init(Keys::load)
+}
+
+struct Grant {
+    challenge: String,
+    id_token: String,
+    access_token: String,
+    used: bool,
+}
+
+#[derive(Default)]
+struct OpState {
+    issuer: String,
+    discovery_extra: Value,
+    jwks: Vec<Value>,
+    jwks_fetches: usize,
+    grants: HashMap<String, Grant>,
+    userinfo: HashMap<String, Value>,
+    token_requests: Vec<HashMap<String, String>>,
+}
+
+type Shared = Arc<Mutex<OpState>>;
+
+struct Op {
+    issuer: String,
+    state: Shared,
+}
+
+impl Op {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let issuer = format!("http://{}", listener.local_addr().unwrap());
+        let state: Shared = Arc::new(Mutex::new(OpState {
+            issuer: issuer.clone(),
+            discovery_extra: json!({}),
+            jwks: vec![keys().jwk(Key::RsaA), keys().jwk(Key::Ec)],
+            ..Default::default()
+        }));
+        let app = Router::new()
+            .route("/.well-known/openid-configuration", get(discovery))
+            .route("/jwks", get(jwks))
+            .route("/token", post(token))
+            .route("/userinfo", get(userinfo))
+            .with_state(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { issuer, state }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut OpState) -> R) -> R {
+        f(&mut self.state.lock().unwrap())
+    }
+
+    async fn provider(&self, now: Timestamp) -> Provider {
+        discover(&http_client().unwrap(), &self.issuer, now)
+            .await
+            .unwrap()
+    }
+
+    fn settings(&self) -> ProviderSettings {
+        ProviderSettings {
+            issuer_url: self.issuer.clone(),
+            client_id: CLIENT_ID.into(),
+            client_secret: Secret::new(CLIENT_SECRET.into()),
+            scopes: ProviderSettings::default_scopes(),
+            email_claim: EmailClaim::Email,
+        }
+    }
+
+    /// Honest claims for a login whose request carried `nonce`.
+    fn claims(&self, nonce: &str, now: Timestamp) -> Map<String, Value> {
+        json!({
+            "iss": self.issuer, "aud": CLIENT_ID, "sub": "user-42",
+            "iat": now.unix(), "exp": now.unix() + 300, "nonce": nonce,
+            "email": "Alice@Example.com", "email_verified": true, "groups": ["engineering"],
+        })
+        .as_object()
+        .unwrap()
+        .clone()
+    }
+}
+
+async fn discovery(State(s): State<Shared>) -> Json<Value> {
+    let s = s.lock().unwrap();
+    Json(discovery_document(&s.issuer, s.discovery_extra.clone()))
+}
+
+async fn jwks(State(s): State<Shared>) -> Json<Value> {
+    let mut s = s.lock().unwrap();
+    s.jwks_fetches += 1;
+    Json(json!({ "keys": s.jwks }))
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response()
+}
+
+async fn token(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let mut s = s.lock().unwrap();
+    s.token_requests.push(form.clone());
+    let basic = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|v| STANDARD.decode(v).ok())
+        .and_then(|v| String::from_utf8(v).ok());
+    let (client_id, secret) = match basic {
+        Some(pair) => {
+            let (id, secret) = pair.split_once(':').unwrap_or_default();
+            (id.to_owned(), secret.to_owned())
+        }
+        None => (
+            form.get("client_id").cloned().unwrap_or_default(),
+            form.get("client_secret").cloned().unwrap_or_default(),
+        ),
+    };
+    if client_id != CLIENT_ID || secret != CLIENT_SECRET {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        );
+    }
+    if form.get("grant_type").map(String::as_str) != Some("authorization_code")
+        || form.get("redirect_uri").map(String::as_str) != Some(REDIRECT)
+    {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "bad grant_type or redirect_uri",
+        );
+    }
+    let code = form.get("code").cloned().unwrap_or_default();
+    let Some(grant) = s.grants.get_mut(&code) else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "unknown authorization code",
+        );
+    };
+    if grant.used {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "authorization code has already been used",
+        );
+    }
+    grant.used = true;
+    let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+    if b64(&Sha256::digest(verifier.as_bytes())) != grant.challenge {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "PKCE verification failed",
+        );
+    }
+    Json(json!({
+        "access_token": grant.access_token, "token_type": "Bearer", "expires_in": 300,
+        "id_token": grant.id_token,
+    }))
+    .into_response()
+}
+
+async fn userinfo(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    let s = s.lock().unwrap();
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    match s.userinfo.get(token) {
+        Some(body) => Json(body.clone()).into_response(),
+        None => oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "unknown access token",
+        ),
+    }
+}
+
+/// What the hostile OP does with one login.
+struct Mint {
+    alg: Alg,
+    key: Key,
+    kid: Option<String>,
+    claims: Map<String, Value>,
+    corrupt: bool,
+    userinfo: Option<Value>,
+}
+
+impl Mint {
+    fn honest(claims: Map<String, Value>) -> Self {
+        Self {
+            alg: Alg::Rs256,
+            key: Key::RsaA,
+            kid: Some("rsa-a".into()),
+            claims,
+            corrupt: false,
+            userinfo: None,
+        }
+    }
+}
+
+struct Login {
+    code: String,
+    verifier: Secret<String>,
+    nonce: String,
+}
+
+/// Starts a login against the OP and registers the code the OP will accept, with an ID token
+/// built by `mint` from the honest claims.
+fn begin(
+    op: &Op,
+    provider: &Provider,
+    now: Timestamp,
+    mint: impl FnOnce(Map<String, Value>) -> Mint,
+) -> Login {
+    let redirect = RedirectUri::parse(REDIRECT).unwrap();
+    let request = authorization_request(provider, &op.settings(), &redirect, &OsEntropy);
+    let url = reqwest::Url::parse(&request.url).unwrap();
+    let challenge = url
+        .query_pairs()
+        .find(|(k, _)| k == "code_challenge")
+        .unwrap()
+        .1
+        .into_owned();
+    let mut mint = mint(op.claims(&request.nonce, now));
+    let access_token = format!("at-{}", request.state);
+    if mint.claims.get("at_hash") == Some(&json!("auto")) {
+        mint.claims
+            .insert("at_hash".into(), json!(at_hash(&access_token)));
+    }
+    let mut id_token = keys().sign(mint.alg, mint.key, mint.kid.as_deref(), &mint.claims);
+    if mint.corrupt {
+        id_token = corrupt(&id_token);
+    }
+    let code = format!("code-{}", request.state);
+    op.with(|s| {
+        if let Some(info) = mint.userinfo {
+            s.userinfo.insert(access_token.clone(), info);
+        }
+        s.grants.insert(
+            code.clone(),
+            Grant {
+                challenge,
+                id_token,
+                access_token,
+                used: false,
+            },
+        );
+    });
+    Login {
+        code,
+        verifier: request.pkce_verifier,
+        nonce: request.nonce,
+    }
+}
+
+async fn finish(
+    op: &Op,
+    provider: &Provider,
+    login: &Login,
+    now: Timestamp,
+) -> Result<VerifiedLogin, Rejection> {
+    let redirect = RedirectUri::parse(REDIRECT).unwrap();
+    let callback = Callback {
+        redirect_uri: &redirect,
+        code: &login.code,
+        pkce_verifier: &login.verifier,
+        nonce: &login.nonce,
+    };
+    complete(
+        &http_client().unwrap(),
+        provider,
+        &op.settings(),
+        callback,
+        now,
+        SKEW,
+    )
+    .await
+}
+
+/// One full login at `T0` against a freshly discovered provider.
+async fn login_with(
+    mint: impl FnOnce(Map<String, Value>) -> Mint,
+) -> Result<VerifiedLogin, Rejection> {
+    let op = Op::start().await;
+    let provider = op.provider(T0).await;
+    let login = begin(&op, &provider, T0, mint);
+    finish(&op, &provider, &login, T0).await
+}
+
+fn set(mut claims: Map<String, Value>, name: &str, value: Value) -> Map<String, Value> {
+    claims.insert(name.into(), value);
+    claims
+}
+
+fn unset(mut claims: Map<String, Value>, name: &str) -> Map<String, Value> {
+    claims.remove(name);
+    claims
+}
+
+// ---- honest logins ----
+
+#[tokio::test]
+async fn rs256_login_is_accepted_with_every_claim() {
+    let login = login_with(|c| Mint::honest(set(c, "at_hash", json!("auto"))))
+        .await
+        .unwrap();
+    assert_eq!(login.subject, "user-42");
+    assert_eq!(login.email.as_str(), "alice@example.com");
+    assert_eq!(login.email_verified, Some(true));
+    assert_eq!(login.claims["groups"], json!(["engineering"]));
+    assert_eq!(login.claims["sub"], json!("user-42"));
+}
+
+#[tokio::test]
+async fn ps256_login_is_accepted() {
+    let login = login_with(|c| Mint {
+        alg: Alg::Ps256,
+        ..Mint::honest(c)
+    })
+    .await
+    .unwrap();
+    assert_eq!(login.email.as_str(), "alice@example.com");
+}
+
+#[tokio::test]
+async fn es256_login_is_accepted() {
+    let login = login_with(|c| Mint {
+        alg: Alg::Es256,
+        key: Key::Ec,
+        kid: Some("ec-1".into()),
+        ..Mint::honest(c)
+    })
+    .await
+    .unwrap();
+    assert_eq!(login.email.as_str(), "alice@example.com");
+}
+
+#[tokio::test]
+async fn token_within_the_clock_skew_is_accepted() {
+    let login = login_with(|c| {
+        let exp = T0.unix() - i64::from(SKEW) + 5;
+        let c = set(
+            set(c, "exp", json!(exp)),
+            "iat",
+            json!(T0.unix() + i64::from(SKEW) - 5),
+        );
+        Mint::honest(c)
+    })
+    .await;
+    assert!(login.is_ok(), "{login:?}");
+}
+
+#[tokio::test]
+async fn several_audiences_are_accepted_when_azp_is_this_client() {
+    let login = login_with(|c| {
+        Mint::honest(set(
+            set(c, "aud", json!([CLIENT_ID, "another-rp"])),
+            "azp",
+            json!(CLIENT_ID),
+        ))
+    })
+    .await;
+    assert!(login.is_ok(), "{login:?}");
+}
+
+#[tokio::test]
+async fn email_missing_from_the_id_token_is_read_from_userinfo() {
+    let login = login_with(|c| Mint {
+        userinfo: Some(json!({"sub": "user-42", "email": "bob@example.com", "email_verified": true, "groups": ["ops"], "department": "R&D"})),
+        ..Mint::honest(unset(unset(unset(c, "email"), "email_verified"), "groups"))
+    })
+    .await
+    .unwrap();
+    assert_eq!(login.email.as_str(), "bob@example.com");
+    assert_eq!(login.email_verified, Some(true));
+    assert_eq!(login.claims["groups"], json!(["ops"]));
+    assert_eq!(login.claims["department"], json!("R&D"));
+}
+
+#[tokio::test]
+async fn upn_claim_can_carry_the_email() {
+    let op = Op::start().await;
+    let provider = op.provider(T0).await;
+    let login = begin(&op, &provider, T0, |c| {
+        Mint::honest(set(
+            unset(c, "email"),
+            "upn",
+            json!("carol@contoso.example"),
+        ))
+    });
+    let redirect = RedirectUri::parse(REDIRECT).unwrap();
+    let settings = ProviderSettings {
+        email_claim: EmailClaim::Upn,
+        ..op.settings()
+    };
+    let callback = Callback {
+        redirect_uri: &redirect,
+        code: &login.code,
+        pkce_verifier: &login.verifier,
+        nonce: &login.nonce,
+    };
+    let verified = complete(
+        &http_client().unwrap(),
+        &provider,
+        &settings,
+        callback,
+        T0,
+        SKEW,
+    )
+    .await
+    .unwrap();
+    assert_eq!(verified.email.as_str(), "carol@contoso.example");
+    assert_eq!(verified.email_verified, None);
+}
+
+#[tokio::test]
+async fn client_secret_post_is_used_when_it_is_the_only_method_advertised() {
+    let op = Op::start().await;
+    op.with(|s| {
+        s.discovery_extra = json!({"token_endpoint_auth_methods_supported": ["client_secret_post"]})
+    });
+    let provider = op.provider(T0).await;
+    assert_eq!(provider.client_auth(), ClientAuth::SecretPost);
+    let login = begin(&op, &provider, T0, Mint::honest);
+    finish(&op, &provider, &login, T0).await.unwrap();
+    let sent = op.with(|s| s.token_requests[0].clone());
+    assert_eq!(
+        sent.get("client_secret").map(String::as_str),
+        Some(CLIENT_SECRET)
+    );
+}
+
+// ---- forged or mismatched ID tokens ----
+
+#[tokio::test]
+async fn wrong_issuer_is_rejected() {
+    let err = login_with(|c| Mint::honest(set(c, "iss", json!("https://evil.example"))))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "oidc.issuer_mismatch");
+    assert!(
+        err.to_string().contains("\"https://evil.example\""),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_audience_is_rejected() {
+    let err = login_with(|c| Mint::honest(set(c, "aud", json!("some-other-app"))))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Rejection::AudienceMismatch {
+            expected: CLIENT_ID.into(),
+            found: vec!["some-other-app".into()]
+        }
+    );
+}
+
+#[tokio::test]
+async fn several_audiences_without_azp_are_rejected() {
+    let err = login_with(|c| Mint::honest(set(c, "aud", json!([CLIENT_ID, "another-rp"]))))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Rejection::AuthorizedPartyMismatch {
+            expected: CLIENT_ID.into(),
+            found: None
+        }
+    );
+}
+
+#[tokio::test]
+async fn azp_naming_another_client_is_rejected() {
+    let err = login_with(|c| Mint::honest(set(c, "azp", json!("another-rp"))))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "oidc.authorized_party_mismatch");
+}
+
+#[tokio::test]
+async fn expired_token_is_rejected() {
+    let exp = T0.unix() - i64::from(SKEW) - 1;
+    let err = login_with(|c| Mint::honest(set(set(c, "exp", json!(exp)), "iat", json!(exp - 300))))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Rejection::Expired {
+            exp: Timestamp::from_unix(exp),
+            now: T0,
+            skew_s: SKEW
+        }
+    );
+}
+
+#[tokio::test]
+async fn token_issued_in_the_future_is_rejected() {
+    let iat = T0.unix() + i64::from(SKEW) + 60;
+    let err = login_with(|c| Mint::honest(set(set(c, "iat", json!(iat)), "exp", json!(iat + 300))))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Rejection::IssuedInFuture {
+            iat: Timestamp::from_unix(iat),
+            now: T0,
+            skew_s: SKEW
+        }
+    );
+}
+
+#[tokio::test]
+async fn altered_signature_is_rejected() {
+    let err = login_with(|c| Mint {
+        corrupt: true,
+        ..Mint::honest(c)
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err,
+        Rejection::BadSignature {
+            alg: "RS256".into(),
+            kid: "rsa-a".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn token_signed_by_another_key_under_a_published_kid_is_rejected() {
+    let err = login_with(|c| Mint {
+        key: Key::RsaB,
+        ..Mint::honest(c)
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "oidc.bad_signature");
+}
+
+#[tokio::test]
+async fn unsigned_token_is_rejected() {
+    let err = login_with(|c| Mint {
+        alg: Alg::None,
+        ..Mint::honest(c)
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err, Rejection::UnsupportedAlgorithm { alg: "none".into() });
+}
+
+#[tokio::test]
+async fn hs256_signed_with_the_rsa_public_key_is_rejected() {
+    let err = login_with(|c| Mint {
+        alg: Alg::Hs256WithRsaPublicKey,
+        ..Mint::honest(c)
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err,
+        Rejection::UnsupportedAlgorithm {
+            alg: "HS256".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn unknown_kid_is_rejected_after_one_refetch() {
+    let op = Op::start().await;
+    let provider = op.provider(T0).await;
+    let later = T0.plus_seconds(600);
+    let login = begin(&op, &provider, later, |c| Mint {
+        key: Key::RsaB,
+        kid: Some("rsa-b".into()),
+        ..Mint::honest(c)
+    });
+    let err = finish(&op, &provider, &login, later).await.unwrap_err();
+    assert_eq!(err.code(), "oidc.unknown_key");
+    assert!(
+        err.to_string().contains("\"rsa-b\"") && err.to_string().contains("refetching"),
+        "{err}"
+    );
+    assert_eq!(
+        op.with(|s| s.jwks_fetches),
+        2,
+        "discovery fetch + one refetch"
+    );
+}
+
+#[tokio::test]
+async fn mismatched_nonce_is_rejected() {
+    let err = login_with(|c| Mint::honest(set(c, "nonce", json!("nonce-of-another-login"))))
+        .await
+        .unwrap_err();
+    assert_eq!(err, Rejection::NonceMismatch);
+}
+
+#[tokio::test]
+async fn missing_nonce_is_rejected() {
+    let err = login_with(|c| Mint::honest(unset(c, "nonce")))
+        .await
+        .unwrap_err();
+    assert_eq!(err, Rejection::NonceMissing);
+}
+
+#[tokio::test]
+async fn wrong_at_hash_is_rejected() {
+    let err = login_with(|c| Mint::honest(set(c, "at_hash", json!(b64(&[0u8; 16])))))
+        .await
+        .unwrap_err();
+    assert_eq!(err, Rejection::AccessTokenHashMismatch);
+}
+
+#[tokio::test]
+async fn missing_email_is_rejected() {
+    let err = login_with(|c| Mint {
+        userinfo: Some(json!({"sub": "user-42", "name": "No Mail"})),
+        ..Mint::honest(unset(unset(c, "email"), "email_verified"))
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err, Rejection::MissingEmail { claim: "email" });
+}
+
+#[tokio::test]
+async fn unverified_email_is_rejected() {
+    let err = login_with(|c| Mint::honest(set(c, "email_verified", json!(false))))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Rejection::EmailNotVerified {
+            email: "alice@example.com".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn unverified_email_from_userinfo_is_rejected() {
+    let err = login_with(|c| Mint {
+        userinfo: Some(
+            json!({"sub": "user-42", "email": "bob@example.com", "email_verified": false}),
+        ),
+        ..Mint::honest(unset(unset(c, "email"), "email_verified"))
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "oidc.email_not_verified");
+}
+
+#[tokio::test]
+async fn userinfo_about_another_subject_is_rejected() {
+    let err = login_with(|c| Mint {
+        userinfo: Some(json!({"sub": "someone-else", "email": "mallory@example.com"})),
+        ..Mint::honest(unset(c, "email"))
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err,
+        Rejection::UserinfoSubjectMismatch {
+            expected: "user-42".into(),
+            found: "someone-else".into()
+        }
+    );
+}
+
+// ---- the token endpoint ----
+
+#[tokio::test]
+async fn replayed_code_is_refused_by_the_op_and_reported() {
+    let op = Op::start().await;
+    let provider = op.provider(T0).await;
+    let login = begin(&op, &provider, T0, Mint::honest);
+    finish(&op, &provider, &login, T0).await.unwrap();
+    let err = finish(&op, &provider, &login, T0).await.unwrap_err();
+    assert_eq!(
+        err,
+        Rejection::TokenExchangeFailed {
+            error: "invalid_grant".into(),
+            description: "authorization code has already been used".into()
+        }
+    );
+    assert!(err.to_string().contains("invalid_grant"), "{err}");
+}
+
+#[tokio::test]
+async fn wrong_pkce_verifier_is_refused_by_the_op() {
+    let op = Op::start().await;
+    let provider = op.provider(T0).await;
+    let mut login = begin(&op, &provider, T0, Mint::honest);
+    login.verifier = Secret::new("x".repeat(43));
+    let err = finish(&op, &provider, &login, T0).await.unwrap_err();
+    assert_eq!(err.code(), "oidc.token_exchange_failed");
+    assert!(err.to_string().contains("PKCE"), "{err}");
+}
+
+#[tokio::test]
+async fn wrong_client_secret_shows_the_idp_error() {
+    let op = Op::start().await;
+    let provider = op.provider(T0).await;
+    let login = begin(&op, &provider, T0, Mint::honest);
+    let redirect = RedirectUri::parse(REDIRECT).unwrap();
+    let settings = ProviderSettings {
+        client_secret: Secret::new("wrong".into()),
+        ..op.settings()
+    };
+    let callback = Callback {
+        redirect_uri: &redirect,
+        code: &login.code,
+        pkce_verifier: &login.verifier,
+        nonce: &login.nonce,
+    };
+    let err = complete(
+        &http_client().unwrap(),
+        &provider,
+        &settings,
+        callback,
+        T0,
+        SKEW,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err,
+        Rejection::TokenExchangeFailed {
+            error: "invalid_client".into(),
+            description: "client authentication failed".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn token_endpoint_down_is_reported_as_unreachable() {
+    let op = Op::start().await;
+    let closed = closed_port().await;
+    let doc = discovery_document(
+        &op.issuer,
+        json!({"token_endpoint": format!("http://127.0.0.1:{closed}/token")}),
+    );
+    let jwks = json!({"keys": [keys().jwk(Key::RsaA)]});
+    let provider = Provider::from_documents(
+        &op.issuer,
+        doc.to_string().as_bytes(),
+        jwks.to_string().as_bytes(),
+        T0,
+    )
+    .unwrap();
+    let login = begin(&op, &provider, T0, Mint::honest);
+    let err = finish(&op, &provider, &login, T0).await.unwrap_err();
+    assert_eq!(err.code(), "oidc.idp_unreachable");
+    assert!(err.to_string().contains("token endpoint"), "{err}");
+}
+
+// ---- key rotation ----
+
+#[tokio::test]
+async fn rotated_key_is_accepted_after_one_refetch() {
+    let op = Op::start().await;
+    let provider = op.provider(T0).await;
+    op.with(|s| s.jwks = vec![keys().jwk(Key::RsaB), keys().jwk(Key::Ec)]);
+    let later = T0.plus_seconds(3600);
+    let login = begin(&op, &provider, later, |c| Mint {
+        key: Key::RsaB,
+        kid: Some("rsa-b".into()),
+        ..Mint::honest(c)
+    });
+    finish(&op, &provider, &login, later).await.unwrap();
+    assert_eq!(op.with(|s| s.jwks_fetches), 2);
+    // The refreshed set is cached: the next login with the new key fetches nothing.
+    let login = begin(&op, &provider, later, |c| Mint {
+        key: Key::RsaB,
+        kid: Some("rsa-b".into()),
+        ..Mint::honest(c)
+    });
+    finish(&op, &provider, &login, later.plus_seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(op.with(|s| s.jwks_fetches), 2);
+    assert!(provider.key_ids().contains(&"rsa-b".to_owned()));
+}
+
+#[tokio::test]
+async fn unknown_kid_refetches_at_most_once_a_minute() {
+    let op = Op::start().await;
+    let provider = op.provider(T0).await;
+    let ghost = |c| Mint {
+        kid: Some("ghost".into()),
+        ..Mint::honest(c)
+    };
+
+    // Right after discovery: no refetch at all.
+    let login = begin(&op, &provider, T0.plus_seconds(10), ghost);
+    let err = finish(&op, &provider, &login, T0.plus_seconds(10))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("less than a minute ago"), "{err}");
+    assert_eq!(op.with(|s| s.jwks_fetches), 1);
+
+    // A minute later: one refetch, then a burst of forged kids fetches nothing more.
+    let t = T0.plus_seconds(70);
+    for _ in 0..5 {
+        let login = begin(&op, &provider, t, ghost);
+        assert_eq!(
+            finish(&op, &provider, &login, t).await.unwrap_err().code(),
+            "oidc.unknown_key"
+        );
+    }
+    assert_eq!(op.with(|s| s.jwks_fetches), 2);
+
+    // The limit lifts after the interval.
+    let t = t.plus_seconds(60);
+    let login = begin(&op, &provider, t, ghost);
+    finish(&op, &provider, &login, t).await.unwrap_err();
+    assert_eq!(op.with(|s| s.jwks_fetches), 3);
+}
+
+// ---- discovery ----
+
+async fn closed_port() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn discovery_reports_an_unreachable_issuer() {
+    let port = closed_port().await;
+    let err = discover(
+        &http_client().unwrap(),
+        &format!("http://127.0.0.1:{port}"),
+        T0,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "oidc.discovery_unreachable");
+    assert!(err.to_string().contains("could not be reached"), "{err}");
+}
+
+#[tokio::test]
+async fn discovery_reports_a_page_that_is_not_a_discovery_document() {
+    let op = Op::start().await;
+    let err = discover(
+        &http_client().unwrap(),
+        &format!("{}/nothing-here", op.issuer),
+        T0,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, DiscoveryError::NotDiscoveryDocument { reason, .. } if reason.contains("404")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn discovery_reports_an_issuer_mismatch() {
+    let op = Op::start().await;
+    op.with(|s| s.discovery_extra = json!({"issuer": "https://login.example/tenant"}));
+    let err = discover(&http_client().unwrap(), &op.issuer, T0)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        DiscoveryError::IssuerMismatch {
+            expected: op.issuer.clone(),
+            found: "https://login.example/tenant".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn discovery_reports_missing_code_flow_and_pkce() {
+    let op = Op::start().await;
+    op.with(|s| s.discovery_extra = json!({"response_types_supported": ["id_token"]}));
+    let err = discover(&http_client().unwrap(), &op.issuer, T0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "oidc.no_code_flow");
+    op.with(|s| s.discovery_extra = json!({"code_challenge_methods_supported": ["plain"]}));
+    let err = discover(&http_client().unwrap(), &op.issuer, T0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "oidc.no_pkce_s256");
+}
+
+#[tokio::test]
+async fn discovery_reports_unreachable_and_invalid_jwks() {
+    let op = Op::start().await;
+    let closed = closed_port().await;
+    op.with(|s| s.discovery_extra = json!({"jwks_uri": format!("http://127.0.0.1:{closed}/jwks")}));
+    let err = discover(&http_client().unwrap(), &op.issuer, T0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "oidc.jwks_unreachable");
+    op.with(|s| {
+        s.discovery_extra =
+            json!({"jwks_uri": format!("{}/.well-known/openid-configuration", s.issuer)})
+    });
+    let err = discover(&http_client().unwrap(), &op.issuer, T0)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "oidc.jwks_invalid");
+}

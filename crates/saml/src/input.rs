@@ -1,0 +1,200 @@
+//! Turns the posted `SAMLResponse` (raw XML or base64) into bounded, DTD-free XML text.
+
+use crate::Rejection;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine as _;
+
+/// Largest decoded Response accepted; real IdP responses are a few KiB.
+pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
+/// Base64 inflates by 4/3 and IdPs may wrap lines; anything beyond this is refused unread.
+const MAX_ENCODED_BYTES: usize = MAX_RESPONSE_BYTES / 3 * 4 + MAX_RESPONSE_BYTES / 16;
+
+/// Deeper than any real Response (about 10 levels) by a wide margin.
+pub(crate) const MAX_DEPTH: usize = 64;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+// Some IdPs drop the padding; it carries no information.
+const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// Decodes `response` to UTF-8 XML text, refusing oversize input and any DOCTYPE.
+pub(crate) fn decode(response: &[u8]) -> Result<String, Rejection> {
+    if response.len() > MAX_ENCODED_BYTES {
+        return Err(Rejection::TooLarge {
+            size: response.len(),
+            limit: MAX_ENCODED_BYTES,
+        });
+    }
+    let trimmed = trim_start(response);
+    let xml = if trimmed.first() == Some(&b'<') {
+        trimmed.to_vec()
+    } else {
+        let compact: Vec<u8> = trimmed
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        let decoded = LENIENT_BASE64
+            .decode(&compact)
+            .map_err(|e| Rejection::InvalidBase64 {
+                reason: e.to_string(),
+            })?;
+        let inner = trim_start(&decoded);
+        if inner.first() != Some(&b'<') {
+            return Err(Rejection::MalformedXml {
+                reason: "the decoded SAMLResponse does not start with an XML element".to_owned(),
+            });
+        }
+        inner.to_vec()
+    };
+    if xml.len() > MAX_RESPONSE_BYTES {
+        return Err(Rejection::TooLarge {
+            size: xml.len(),
+            limit: MAX_RESPONSE_BYTES,
+        });
+    }
+    if contains(&xml, b"<!DOCTYPE") {
+        return Err(Rejection::Doctype);
+    }
+    if nesting_exceeds(&xml, MAX_DEPTH) {
+        return Err(Rejection::TooDeep { limit: MAX_DEPTH });
+    }
+    String::from_utf8(xml).map_err(|_| Rejection::MalformedXml {
+        reason: "the document is not UTF-8".to_owned(),
+    })
+}
+
+/// Counts element nesting on the raw text. The XML parser recurses per level, so depth must
+/// be bounded before parsing; comments, CDATA, PIs and quoted `>` are skipped the way the
+/// parser skips them, so this never counts lower than the parser will nest.
+fn nesting_exceeds(xml: &[u8], limit: usize) -> bool {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(offset) = xml[i..].iter().position(|&b| b == b'<') {
+        i += offset;
+        let rest = &xml[i..];
+        let skip_past = |end: &[u8]| {
+            rest.windows(end.len())
+                .position(|w| w == end)
+                .map_or(xml.len(), |p| i + p + end.len())
+        };
+        if rest.starts_with(b"<!--") {
+            i = skip_past(b"-->");
+        } else if rest.starts_with(b"<![CDATA[") {
+            i = skip_past(b"]]>");
+        } else if rest.starts_with(b"<?") {
+            i = skip_past(b"?>");
+        } else if rest.starts_with(b"</") {
+            depth = depth.saturating_sub(1);
+            i = skip_past(b">");
+        } else {
+            let mut quote = None;
+            let mut end = xml.len();
+            for (j, &b) in rest.iter().enumerate().skip(1) {
+                match quote {
+                    Some(q) if b == q => quote = None,
+                    Some(_) => {}
+                    None if b == b'"' || b == b'\'' => quote = Some(b),
+                    None if b == b'>' => {
+                        end = i + j;
+                        break;
+                    }
+                    None => {}
+                }
+            }
+            if end == xml.len() || xml[end - 1] != b'/' {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            i = (end + 1).min(xml.len());
+        }
+        if i >= xml.len() {
+            break;
+        }
+    }
+    false
+}
+
+fn trim_start(bytes: &[u8]) -> &[u8] {
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_xml_with_bom_and_whitespace_is_taken_as_is() {
+        assert_eq!(decode(b"\xEF\xBB\xBF \n<a/>").unwrap(), "<a/>");
+    }
+
+    #[test]
+    fn wrapped_base64_without_padding_is_decoded() {
+        assert_eq!(decode(b"PGEv\r\nPg").unwrap(), "<a/>");
+    }
+
+    #[test]
+    fn invalid_base64_is_rejected() {
+        let err = decode(b"not base64 at all!").unwrap_err();
+        assert_eq!(err.code(), "saml.invalid_base64");
+    }
+
+    #[test]
+    fn base64_of_something_other_than_xml_is_rejected() {
+        assert_eq!(
+            decode(b"aGVsbG8=").unwrap_err().code(),
+            "saml.malformed_xml"
+        );
+    }
+
+    #[test]
+    fn doctype_is_rejected_before_parsing() {
+        assert_eq!(decode(b"<!DOCTYPE a><a/>").unwrap_err(), Rejection::Doctype);
+    }
+
+    #[test]
+    fn oversize_input_is_rejected() {
+        let big = format!("<a>{}</a>", "x".repeat(MAX_RESPONSE_BYTES));
+        assert_eq!(decode(big.as_bytes()).unwrap_err().code(), "saml.too_large");
+        let huge = vec![b'A'; MAX_ENCODED_BYTES + 1];
+        assert_eq!(decode(&huge).unwrap_err().code(), "saml.too_large");
+    }
+
+    #[test]
+    fn nesting_is_counted_outside_comments_cdata_and_quoted_values() {
+        let deep = format!("{}{}", "<a>".repeat(65), "</a>".repeat(65));
+        assert_eq!(
+            decode(deep.as_bytes()).unwrap_err(),
+            Rejection::TooDeep { limit: MAX_DEPTH }
+        );
+        let siblings = "<a/>".repeat(1000);
+        let fine = format!(
+            "<r x='>' y=\"<b>\">{siblings}<!--{c}--><![CDATA[{c}]]><?p {c}?></r>",
+            c = "<b>".repeat(100)
+        );
+        assert!(decode(fine.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn non_utf8_xml_is_rejected() {
+        assert_eq!(
+            decode(b"<a>\xff</a>").unwrap_err().code(),
+            "saml.malformed_xml"
+        );
+    }
+}

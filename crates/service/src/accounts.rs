@@ -1,0 +1,242 @@
+//! Accounts: sign-up, log-in, emails and their verification, passwords.
+
+use crate::{Hub, Mail, NewSessionCookie, ServiceError, ServiceResult};
+use orgsso_core::{DisplayName, Email, EmailId, Password, UserId, Username};
+use orgsso_store::{EmailRecord, NewUser, StoreError, User};
+
+#[derive(Clone, Debug)]
+pub struct SignupRequest {
+    pub username: Username,
+    pub display_name: DisplayName,
+    pub email: Email,
+    pub password: Password,
+}
+
+#[derive(Debug)]
+pub struct LoginOutcome {
+    pub user: User,
+    pub cookie: NewSessionCookie,
+}
+
+impl Hub {
+    /// Creates the account and mails a verification link to its email.
+    pub async fn signup(&self, request: SignupRequest) -> ServiceResult<User> {
+        let hash = self.hash_password(request.password).await?;
+        let display_name = if request.display_name.as_str().is_empty() {
+            request.username.as_str().to_owned()
+        } else {
+            request.display_name.as_str().to_owned()
+        };
+        let (user, email) = self
+            .store
+            .create_user(NewUser {
+                username: request.username,
+                display_name,
+                password_hash: hash,
+                email: request.email,
+                now: self.clock.now(),
+            })
+            .await?;
+        self.send_verification(&user, &email).await?;
+        tracing::info!(user = %user.username, "user signed up");
+        Ok(user)
+    }
+
+    /// `login` is a username or an email address (any of the user's, verified or not).
+    pub async fn login(&self, login: &str, password: &str) -> ServiceResult<LoginOutcome> {
+        let user = self.find_login(login).await?;
+        let stored = match &user {
+            Some(user) => self.store.password_hash(user.id).await?,
+            None => None,
+        };
+        // Runs argon2 even for unknown users, so both answers take as long.
+        let ok = self.verify_password(password, stored).await;
+        match user {
+            Some(user) if ok => {
+                let cookie = self.start_session(&user).await?;
+                tracing::info!(user = %user.username, "user logged in");
+                Ok(LoginOutcome { user, cookie })
+            }
+            _ => Err(ServiceError::BadCredentials),
+        }
+    }
+
+    async fn find_login(&self, login: &str) -> ServiceResult<Option<User>> {
+        if login.contains('@') {
+            let Ok(email) = Email::parse(login) else {
+                return Ok(None);
+            };
+            return match self.store.email_by_address(&email).await? {
+                Some(record) => Ok(self.store.user_by_id(record.user).await?),
+                None => Ok(None),
+            };
+        }
+        match Username::parse(login) {
+            Ok(username) => Ok(self.store.user_by_username(&username).await?),
+            Err(_) => Ok(None),
+        }
+    }
+
+    pub async fn user(&self, username: &Username) -> ServiceResult<User> {
+        self.store
+            .user_by_username(username)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))
+    }
+
+    pub async fn emails(&self, user: UserId) -> ServiceResult<Vec<EmailRecord>> {
+        Ok(self.store.emails_of(user).await?)
+    }
+
+    pub async fn add_email(&self, user: &User, address: Email) -> ServiceResult<EmailRecord> {
+        if self.store.emails_of(user.id).await?.len() >= 20 {
+            return Err(ServiceError::Precondition(
+                "an account can have at most 20 email addresses",
+            ));
+        }
+        let email = self
+            .store
+            .add_email(user.id, &address, self.clock.now())
+            .await?;
+        self.send_verification(user, &email).await?;
+        Ok(email)
+    }
+
+    pub async fn remove_email(&self, user: &User, email: EmailId) -> ServiceResult<()> {
+        let record = self.own_email(user, email).await?;
+        if record.primary {
+            return Err(ServiceError::Precondition(
+                "the primary email cannot be removed; make another one primary first",
+            ));
+        }
+        Ok(self.store.remove_email(user.id, email).await?)
+    }
+
+    pub async fn set_primary_email(&self, user: &User, email: EmailId) -> ServiceResult<()> {
+        let record = self.own_email(user, email).await?;
+        if !record.is_verified() {
+            return Err(ServiceError::Precondition(
+                "only a verified email can be primary",
+            ));
+        }
+        Ok(self.store.set_primary_email(user.id, email).await?)
+    }
+
+    pub async fn resend_verification(&self, user: &User, email: EmailId) -> ServiceResult<()> {
+        let record = self.own_email(user, email).await?;
+        if record.is_verified() {
+            return Err(ServiceError::Precondition("this email is already verified"));
+        }
+        self.send_verification(user, &record).await
+    }
+
+    async fn own_email(&self, user: &User, email: EmailId) -> ServiceResult<EmailRecord> {
+        self.store
+            .emails_of(user.id)
+            .await?
+            .into_iter()
+            .find(|e| e.id == email)
+            .ok_or(ServiceError::NotFound("email"))
+    }
+
+    /// Consumes a verification link's token and marks its email verified.
+    pub async fn verify_email(&self, token: &str) -> ServiceResult<()> {
+        if token.len() != 64 {
+            return Err(ServiceError::InvalidLink);
+        }
+        let now = self.clock.now();
+        let hash = orgsso_core::entropy::sha256_hex(token);
+        let email_id = self
+            .store
+            .take_email_verification(&hash, now)
+            .await?
+            .ok_or(ServiceError::InvalidLink)?;
+        self.store
+            .mark_email_verified(email_id, now)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => ServiceError::InvalidLink,
+                other => other.into(),
+            })?;
+        tracing::info!(email = %email_id, "email verified");
+        Ok(())
+    }
+
+    async fn send_verification(&self, user: &User, email: &EmailRecord) -> ServiceResult<()> {
+        let now = self.clock.now();
+        let token = self.entropy.token();
+        let expires_at = now.plus_seconds(self.config.email_verification_ttl_s);
+        self.store
+            .create_email_verification(email.id, &token.digest(), expires_at)
+            .await?;
+        let link = format!(
+            "{}/verify-email?token={}",
+            self.config.base_url,
+            token.expose()
+        );
+        let body = format!(
+            "Hello {},\n\nconfirm that {} is your address by opening this link within 24 hours:\n\n{}\n\nIf you did not ask for this, ignore this message.\n",
+            user.display_name, email.address, link
+        );
+        let mail = Mail {
+            to: email.address.clone(),
+            subject: "Verify your email address".into(),
+            body,
+        };
+        if let Err(err) = self.mailer.send(mail, now).await {
+            // The account exists; the user can ask for another link.
+            tracing::warn!(error = %err, "verification mail not sent");
+        }
+        Ok(())
+    }
+
+    pub async fn change_password(
+        &self,
+        user: &User,
+        current: &str,
+        new: Password,
+        keep_session: Option<&str>,
+    ) -> ServiceResult<()> {
+        let stored = self.store.password_hash(user.id).await?;
+        if !self.verify_password(current, stored).await {
+            return Err(ServiceError::WrongCurrentPassword);
+        }
+        let hash = self.hash_password(new).await?;
+        self.store.set_password_hash(user.id, &hash).await?;
+        // Other browsers lose their session: a changed password should lock out whoever else had it.
+        self.store
+            .delete_sessions_of_user(user.id, keep_session)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_display_name(
+        &self,
+        user: &User,
+        display_name: DisplayName,
+    ) -> ServiceResult<()> {
+        Ok(self
+            .store
+            .set_display_name(user.id, display_name.as_str())
+            .await?)
+    }
+}
+
+impl Hub {
+    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+    async fn hash_password(&self, password: Password) -> ServiceResult<String> {
+        let (passwords, entropy) = (self.passwords.clone(), self.entropy.clone());
+        tokio::task::spawn_blocking(move || passwords.hash(&password, entropy.as_ref()))
+            .await
+            .ok()
+            .flatten()
+            .ok_or(ServiceError::Hashing)
+    }
+
+    async fn verify_password(&self, candidate: &str, stored: Option<String>) -> bool {
+        let (passwords, candidate) = (self.passwords.clone(), candidate.to_owned());
+        tokio::task::spawn_blocking(move || passwords.verify(&candidate, stored.as_deref()))
+            .await
+            .unwrap_or(false)
+    }
+}

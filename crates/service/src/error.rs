@@ -1,0 +1,77 @@
+//! `ServiceError`: every way a use case can refuse. The web layer maps each
+//! variant to a status and a stable code; the CLI prints its message.
+
+use orgsso_core::{Denied, FieldError, PasswordError};
+use orgsso_store::{StoreError, Unique};
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error("{0} is already taken")]
+    Conflict(Unique),
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Unknown user and wrong password answer the same.
+    #[error("incorrect username/email or password")]
+    BadCredentials,
+    #[error("the current password is incorrect")]
+    WrongCurrentPassword,
+    #[error("an organization must keep at least one admin")]
+    LastAdmin,
+    #[error("{0}")]
+    Precondition(&'static str),
+    #[error("this link is invalid or has expired")]
+    InvalidLink,
+    #[error("{0}")]
+    SsoRefused(crate::sso::SsoRefusal),
+    #[error("storage failed")]
+    Store(#[source] StoreError),
+    #[error("hashing the password failed")]
+    Hashing,
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict(unique) => ServiceError::Conflict(unique),
+            StoreError::LastAdmin => ServiceError::LastAdmin,
+            StoreError::NotFound => ServiceError::NotFound("record"),
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+impl From<PasswordError> for ServiceError {
+    fn from(err: PasswordError) -> Self {
+        ServiceError::Invalid(FieldError::new(
+            "password",
+            err.to_string().trim_start_matches("password "),
+        ))
+    }
+}
+
+impl ServiceError {
+    /// A stable machine-readable code for API clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServiceError::Invalid(_) => "invalid",
+            ServiceError::Conflict(_) => "conflict",
+            ServiceError::Denied(Denied::NotFound) | ServiceError::NotFound(_) => "not_found",
+            ServiceError::Denied(Denied::LoginRequired) => "login_required",
+            ServiceError::Denied(Denied::SsoSessionRequired { .. }) => "sso_required",
+            ServiceError::Denied(_) => "forbidden",
+            ServiceError::BadCredentials => "bad_credentials",
+            ServiceError::WrongCurrentPassword => "wrong_password",
+            ServiceError::LastAdmin => "last_admin",
+            ServiceError::Precondition(_) => "precondition",
+            ServiceError::InvalidLink => "invalid_link",
+            ServiceError::SsoRefused(refusal) => refusal.code,
+            ServiceError::Store(_) | ServiceError::Hashing => "internal",
+        }
+    }
+}

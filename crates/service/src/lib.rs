@@ -1,0 +1,110 @@
+//! Use cases of the hub: accounts, sessions, tokens, organizations and
+//! repositories. Each public method parses nothing (callers pass parsed
+//! types), asks the policy, and calls the store; the web layer and the CLI
+//! call only this crate.
+
+mod accounts;
+mod error;
+mod mail;
+mod orgs;
+mod password_hash;
+mod repos;
+mod secrets;
+mod sessions;
+pub mod sso;
+mod tokens;
+
+pub use accounts::{LoginOutcome, SignupRequest};
+pub use error::{ServiceError, ServiceResult};
+pub use mail::{Mail, MailError, Mailer, OutboxMailer, SmtpMailer};
+pub use orgs::OrgView;
+pub use repos::{RepoUpdate, RepoView};
+pub use secrets::SecretBox;
+pub use sessions::{Caller, NewSessionCookie};
+pub use tokens::CreatedToken;
+
+use orgsso_core::{Clock, Entropy};
+use orgsso_store::Store;
+use std::sync::Arc;
+
+/// Settings the use cases need; the CLI builds them from its configuration.
+#[derive(Clone, Debug)]
+pub struct ServiceConfig {
+    /// The public URL of the hub, without a trailing slash (`https://hub.example.com`).
+    pub base_url: String,
+    pub session_ttl_s: i64,
+    pub email_verification_ttl_s: i64,
+    /// Seals secrets at rest (OIDC client secrets).
+    pub secrets_key: orgsso_core::Secret<[u8; 32]>,
+}
+
+impl ServiceConfig {
+    pub fn new(base_url: &str, secrets_key: orgsso_core::Secret<[u8; 32]>) -> Self {
+        Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            session_ttl_s: 14 * 24 * 3600,
+            email_verification_ttl_s: 24 * 3600,
+            secrets_key,
+        }
+    }
+}
+
+/// The hub's use cases, cheap to clone (everything behind `Arc`).
+#[derive(Clone)]
+pub struct Hub {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    entropy: Arc<dyn Entropy>,
+    mailer: Arc<dyn Mailer>,
+    config: Arc<ServiceConfig>,
+    passwords: Arc<password_hash::Passwords>,
+    secrets: Arc<SecretBox>,
+    providers: Arc<sso::oidc::ProviderCache>,
+}
+
+impl Hub {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        entropy: Arc<dyn Entropy>,
+        mailer: Arc<dyn Mailer>,
+        config: ServiceConfig,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            entropy,
+            mailer,
+            secrets: Arc::new(SecretBox::new(&config.secrets_key)),
+            config: Arc::new(config),
+            passwords: Arc::new(password_hash::Passwords::new()),
+            providers: Arc::default(),
+        }
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn now(&self) -> orgsso_core::Timestamp {
+        self.clock.now()
+    }
+
+    /// Deletes expired hub sessions, SSO sessions, pending sign-ins and
+    /// replay-cache records. Idempotent; safe on any number of instances.
+    pub async fn purge_expired(&self) -> ServiceResult<u64> {
+        let now = self.clock.now();
+        let sessions = self.store.delete_expired_sessions(now).await?;
+        let sso = self.store.purge_expired_sso(now).await?;
+        Ok(sessions + sso)
+    }
+
+    /// Readiness: the database answers.
+    pub async fn ready(&self) -> ServiceResult<()> {
+        Ok(self.store.ping().await?)
+    }
+}

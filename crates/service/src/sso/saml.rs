@@ -1,0 +1,467 @@
+//! SAML 2.0 for organizations: settings (parsed and checked on save), SP
+//! metadata, SP-initiated sign-in (AuthnRequest over HTTP-Redirect), the ACS
+//! (the same `orgsso_saml::verify` as `orgsso saml verify`), IdP-initiated
+//! sign-in, the replay cache and re-checking the last refused response.
+
+use super::{PendingSignIn, SavedConfig, SsoFinished, SsoIdentity, SsoRefusal};
+use crate::{Caller, Hub, ServiceError, ServiceResult};
+use orgsso_core::{FieldError, OrgName, Timestamp};
+use orgsso_saml::{IdpCertificate, SpConfig, VerifiedAssertion};
+use orgsso_store::{NewSsoConfig, Org, SsoConfig, SsoProtocol, SsoPurpose};
+use serde::{Deserialize, Serialize};
+
+/// A certificate expiring within this many days is flagged on the settings page.
+pub const CERT_WARNING_DAYS: i64 = 30;
+
+/// The SAML settings of one configuration, stored as JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamlSettings {
+    pub idp_sso_url: String,
+    pub idp_entity_id: String,
+    /// PEM certificates; a signature by any of them is accepted (key rotation).
+    pub certificates: Vec<String>,
+    #[serde(default)]
+    pub allow_sha1: bool,
+}
+
+/// What the admin typed (form or API body), before checking.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SamlSettingsInput {
+    pub idp_sso_url: String,
+    pub idp_entity_id: String,
+    #[serde(rename = "certificates")]
+    pub certificates_pem: String,
+    pub metadata_xml: String,
+    pub allow_sha1: bool,
+}
+
+/// A certificate as the settings page shows it.
+#[derive(Clone, Debug)]
+pub struct CertificateInfo {
+    pub subject: String,
+    pub fingerprint_sha256: String,
+    pub not_before: Timestamp,
+    pub not_after: Timestamp,
+    pub expiring_soon: bool,
+    pub expired: bool,
+}
+
+/// The SP side of an organization: what the admin registers at the IdP.
+#[derive(Clone, Debug)]
+pub struct SpEndpoints {
+    pub entity_id: String,
+    pub acs_url: String,
+    pub metadata_url: String,
+}
+
+impl SamlSettings {
+    pub fn from_config(config: &SsoConfig) -> Option<Self> {
+        (config.protocol == SsoProtocol::Saml)
+            .then(|| serde_json::from_str(&config.settings).ok())
+            .flatten()
+    }
+
+    fn sp_config(&self, sp: &SpEndpoints) -> Result<SpConfig, SsoRefusal> {
+        let mut certs = Vec::new();
+        for pem in &self.certificates {
+            let cert = IdpCertificate::from_pem(pem).map_err(|e| SsoRefusal {
+                code: "saml.bad_configuration",
+                member_message:
+                    "The organization's SSO configuration is broken. Tell an organization admin."
+                        .into(),
+                admin_detail: format!("a configured certificate cannot be used: {e}"),
+            })?;
+            certs.push(cert);
+        }
+        let mut config = SpConfig::new(sp.entity_id.clone(), sp.acs_url.clone(), certs);
+        config.idp_entity_id = Some(self.idp_entity_id.clone());
+        config.allow_sha1 = self.allow_sha1;
+        Ok(config)
+    }
+}
+
+pub fn certificate_info(pem: &str, now: Timestamp) -> Option<CertificateInfo> {
+    let cert = IdpCertificate::from_pem(pem).ok()?;
+    Some(CertificateInfo {
+        subject: cert.subject().to_owned(),
+        fingerprint_sha256: cert.sha256_fingerprint_hex(),
+        not_before: cert.not_before(),
+        not_after: cert.not_after(),
+        expiring_soon: cert.not_after() < now.plus_seconds(CERT_WARNING_DAYS * 24 * 3600),
+        expired: cert.not_after() <= now,
+    })
+}
+
+/// Splits pasted text into PEM certificate blocks (several may be pasted at once).
+fn split_pem_blocks(text: &str) -> Vec<String> {
+    const END: &str = "-----END CERTIFICATE-----";
+    let mut blocks = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN") {
+        let after = &rest[start..];
+        match after.find(END) {
+            Some(end) => {
+                blocks.push(after[..end + END.len()].to_owned());
+                rest = &after[end + END.len()..];
+            }
+            None => {
+                blocks.push(after.to_owned());
+                break;
+            }
+        }
+    }
+    if blocks.is_empty() && !text.trim().is_empty() {
+        blocks.push(text.trim().to_owned());
+    }
+    blocks
+}
+
+/// `https://…`, or `http://` on a loopback host (local trials).
+fn check_idp_url(field: &'static str, url: &str) -> Result<(), FieldError> {
+    let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"];
+    let host_start = |prefix: &str| {
+        url.strip_prefix(prefix)
+            .is_some_and(|r| r.is_empty() || r.starts_with([':', '/', '?']))
+    };
+    if url.len() > 2048 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(FieldError::new(field, "must be a URL without spaces"));
+    }
+    if url.starts_with("https://") && url.len() > "https://".len()
+        || loopback.iter().any(|p| host_start(p))
+    {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            field,
+            "must be an https:// URL (http:// only on localhost)",
+        ))
+    }
+}
+
+impl SamlSettingsInput {
+    /// Checks every field; a metadata document, when given, fills the fields it holds.
+    pub fn validate(mut self, now: Timestamp) -> Result<SamlSettings, FieldError> {
+        if !self.metadata_xml.trim().is_empty() {
+            let md = orgsso_saml::parse_idp_metadata(&self.metadata_xml)
+                .map_err(|e| FieldError::new("metadata_xml", e.to_string()))?;
+            self.idp_entity_id = md.entity_id;
+            self.idp_sso_url = md.sso_url;
+            self.certificates_pem = md.certificates_pem.join("\n");
+        }
+        let idp_sso_url = self.idp_sso_url.trim().to_owned();
+        check_idp_url("idp_sso_url", &idp_sso_url)?;
+        let idp_entity_id = self.idp_entity_id.trim().to_owned();
+        if idp_entity_id.is_empty()
+            || idp_entity_id.len() > 1024
+            || idp_entity_id.chars().any(char::is_control)
+        {
+            return Err(FieldError::new(
+                "idp_entity_id",
+                "is required (the IdP's entity ID / issuer, up to 1024 characters)",
+            ));
+        }
+        let blocks = split_pem_blocks(&self.certificates_pem);
+        if blocks.is_empty() {
+            return Err(FieldError::new(
+                "certificates",
+                "at least one IdP signing certificate (PEM) is required",
+            ));
+        }
+        if blocks.len() > 5 {
+            return Err(FieldError::new(
+                "certificates",
+                "at most 5 certificates can be active at once",
+            ));
+        }
+        let mut certificates = Vec::new();
+        for (i, block) in blocks.iter().enumerate() {
+            let cert = IdpCertificate::from_pem(block).map_err(|e| {
+                FieldError::new("certificates", format!("certificate #{}: {e}", i + 1))
+            })?;
+            if cert.not_after() <= now {
+                return Err(FieldError::new(
+                    "certificates",
+                    format!(
+                        "certificate #{} ({}) expired on {}",
+                        i + 1,
+                        cert.subject(),
+                        cert.not_after()
+                    ),
+                ));
+            }
+            certificates.push(block.trim().to_owned() + "\n");
+        }
+        Ok(SamlSettings {
+            idp_sso_url,
+            idp_entity_id,
+            certificates,
+            allow_sha1: self.allow_sha1,
+        })
+    }
+}
+
+impl Hub {
+    pub fn saml_endpoints(&self, org: &OrgName) -> SpEndpoints {
+        let base = format!("{}/organizations/{org}/saml", self.config.base_url);
+        SpEndpoints {
+            entity_id: format!("{base}/metadata"),
+            acs_url: format!("{base}/consume"),
+            metadata_url: format!("{base}/metadata"),
+        }
+    }
+
+    /// SP metadata for the organization (public: IdPs fetch it).
+    pub async fn saml_metadata(&self, name: &OrgName) -> ServiceResult<String> {
+        let org = self
+            .store
+            .org_by_name(name)
+            .await?
+            .ok_or(ServiceError::NotFound("organization"))?;
+        let sp = self.saml_endpoints(&org.name);
+        Ok(orgsso_saml::sp_metadata_xml(&sp.entity_id, &sp.acs_url))
+    }
+
+    /// Saves a new SAML configuration (untested) and starts its test:
+    /// returns the IdP URL to send the admin to.
+    pub async fn save_saml_config(
+        &self,
+        caller: &Caller,
+        name: &OrgName,
+        input: SamlSettingsInput,
+    ) -> ServiceResult<SavedConfig> {
+        let org = self.org_admin(caller, name).await?;
+        let settings = input.validate(self.clock.now())?;
+        let admin = caller.writer()?;
+        let json = serde_json::to_string(&settings)
+            .map_err(|_| ServiceError::Precondition("the settings could not be stored"))?;
+        let config = self
+            .store
+            .create_sso_config(NewSsoConfig {
+                org: org.id,
+                protocol: SsoProtocol::Saml,
+                settings: json,
+                secret_ciphertext: None,
+                created_by: admin.id,
+                now: self.clock.now(),
+            })
+            .await?;
+        let detail = format!(
+            "SAML configuration #{} saved: IdP {} at {}, {} certificate(s)",
+            config.id,
+            settings.idp_entity_id,
+            settings.idp_sso_url,
+            settings.certificates.len()
+        );
+        self.audit(&org, Some(admin.id), "sso.config_saved", detail)
+            .await?;
+        let test_url = self
+            .saml_redirect(caller, &org, &config, &settings, SsoPurpose::Test, "")
+            .await?;
+        Ok(SavedConfig {
+            config: config.id,
+            test_url,
+        })
+    }
+
+    pub(crate) async fn saml_redirect(
+        &self,
+        caller: &Caller,
+        org: &Org,
+        config: &SsoConfig,
+        settings: &SamlSettings,
+        purpose: SsoPurpose,
+        return_to: &str,
+    ) -> ServiceResult<String> {
+        // 256 random bits; the leading underscore makes it a valid XML ID.
+        let request_id = format!("_{}", self.entropy.token().expose());
+        let handle = self
+            .begin_sso_request(
+                caller,
+                org,
+                config,
+                PendingSignIn {
+                    purpose,
+                    return_to,
+                    handle: None,
+                    nonce: None,
+                    pkce_verifier: None,
+                    saml_request_id: Some(request_id.clone()),
+                },
+            )
+            .await?;
+        let sp = self.saml_endpoints(&org.name);
+        let xml = orgsso_saml::authn_request_xml(
+            &request_id,
+            self.clock.now(),
+            &settings.idp_sso_url,
+            &sp.entity_id,
+            &sp.acs_url,
+        );
+        Ok(orgsso_saml::redirect_binding_url(
+            &settings.idp_sso_url,
+            &xml,
+            &handle,
+        ))
+    }
+
+    /// The ACS: verifies a posted SAMLResponse for the signed-in caller.
+    /// `relay_state` names the pending SP-initiated request, if any;
+    /// without one the response is IdP-initiated.
+    pub async fn consume_saml(
+        &self,
+        caller: &Caller,
+        name: &OrgName,
+        saml_response: &str,
+        relay_state: &str,
+    ) -> ServiceResult<SsoFinished> {
+        let org = self
+            .store
+            .org_by_name(name)
+            .await?
+            .ok_or(ServiceError::NotFound("organization"))?;
+        let user = caller
+            .user
+            .clone()
+            .ok_or(orgsso_core::Denied::LoginRequired)?;
+        let request = self
+            .take_sso_request(caller, &org, relay_state.trim())
+            .await?;
+        let (config, purpose, return_to, expected_irt) = match request {
+            Some(r) => {
+                let config = self
+                    .store
+                    .sso_config(r.config)
+                    .await?
+                    .ok_or(ServiceError::NotFound("SSO configuration"))?;
+                (config, r.purpose, r.return_to, r.saml_request_id)
+            }
+            None => {
+                let state = self.store.org_sso(org.id).await?;
+                let config = match (state.enabled, state.active_config) {
+                    (true, Some(id)) => self.store.sso_config(id).await?,
+                    _ => None,
+                };
+                let Some(config) = config else {
+                    return Err(self.refuse_sso(&org, Some(user.id), SsoRefusal {
+                        code: "sso.not_enabled",
+                        member_message: "This organization has not enabled single sign-on, so its identity provider cannot sign you in here.".into(),
+                        admin_detail: "an IdP-initiated response arrived while SSO is disabled".into(),
+                    }).await);
+                };
+                if !state.allow_idp_initiated {
+                    return Err(self.refuse_sso(&org, Some(user.id), SsoRefusal {
+                        code: "saml.idp_initiated_disabled",
+                        member_message: format!("Start the sign-in from the organization's page: /organizations/{}/sso", org.name),
+                        admin_detail: "an IdP-initiated response arrived but IdP-initiated login is turned off".into(),
+                    }).await);
+                }
+                (config, SsoPurpose::Login, String::new(), None)
+            }
+        };
+        let Some(settings) = SamlSettings::from_config(&config) else {
+            return Err(ServiceError::Precondition(
+                "this organization signs in with OpenID Connect, not SAML",
+            ));
+        };
+        let now = self.clock.now();
+        let assertion = match self.verify_saml(&org, &settings, saml_response, expected_irt, now) {
+            Ok(a) => a,
+            Err(refusal) => {
+                self.store
+                    .put_failed_response(org.id, saml_response, now)
+                    .await?;
+                return Err(self.refuse_sso(&org, Some(user.id), refusal).await);
+            }
+        };
+        let keep_until = assertion
+            .not_on_or_after
+            .plus_seconds(i64::from(orgsso_saml::DEFAULT_CLOCK_SKEW_S));
+        if !self
+            .store
+            .remember_assertion(&assertion.issuer, &assertion.assertion_id, keep_until, now)
+            .await?
+        {
+            return Err(self.refuse_sso(&org, Some(user.id), SsoRefusal {
+                code: "saml.replayed",
+                member_message: "This sign-in response was already used. Sign in again from the organization's page.".into(),
+                admin_detail: format!("assertion {} from {} was already used (replay)", assertion.assertion_id, assertion.issuer),
+            }).await);
+        }
+        if let Err(refusal) = self.check_sso_email(&user, &assertion.email).await {
+            return Err(self.refuse_sso(&org, Some(user.id), refusal).await);
+        }
+        let identity = SsoIdentity {
+            subject: assertion.name_id.clone(),
+            email: assertion.email.to_lowercase(),
+            claims: serde_json::json!({
+                "name_id": assertion.name_id,
+                "name_id_format": assertion.name_id_format,
+                "session_index": assertion.session_index,
+                "issuer": assertion.issuer,
+                "attributes": assertion.attributes,
+            }),
+            session_not_on_or_after: assertion.session_not_on_or_after,
+        };
+        self.complete_sso(&user, &org, &config, purpose, &return_to, identity)
+            .await
+    }
+
+    fn verify_saml(
+        &self,
+        org: &Org,
+        settings: &SamlSettings,
+        response: &str,
+        expected_irt: Option<String>,
+        now: Timestamp,
+    ) -> Result<VerifiedAssertion, SsoRefusal> {
+        let sp = self.saml_endpoints(&org.name);
+        let mut config = settings.sp_config(&sp)?;
+        let solicited = expected_irt.is_some();
+        config.expected_in_response_to = expected_irt;
+        let assertion = orgsso_saml::verify(response.as_bytes(), &config, now).map_err(|rejection| SsoRefusal {
+            code: rejection.code(),
+            member_message: "Your identity provider's answer could not be accepted, so you are not signed in. Try again; if it keeps failing, tell an organization admin (they can see the exact reason).".into(),
+            admin_detail: rejection.to_string(),
+        })?;
+        // An answer to a request this browser did not start (or that expired) is not unsolicited.
+        if !solicited && assertion.in_response_to.is_some() {
+            return Err(SsoRefusal {
+                code: "saml.unknown_request",
+                member_message: "This sign-in took too long or was started in another browser. Start it again from the organization's page.".into(),
+                admin_detail: format!("the response answers request {:?}, which this browser has no pending record of (expired, already used, or started elsewhere)", assertion.in_response_to.unwrap_or_default()),
+            });
+        }
+        Ok(assertion)
+    }
+
+    /// Re-checks the last refused response against the newest configuration,
+    /// at the time it arrived: the admin sees whether an edit fixed it.
+    pub async fn recheck_failed_saml(
+        &self,
+        caller: &Caller,
+        name: &OrgName,
+    ) -> ServiceResult<Result<VerifiedAssertion, String>> {
+        let org = self.org_admin(caller, name).await?;
+        let (response, at) = self
+            .store
+            .failed_response(org.id)
+            .await?
+            .ok_or(ServiceError::NotFound("refused response"))?;
+        let config = self
+            .store
+            .latest_sso_config(org.id)
+            .await?
+            .ok_or(ServiceError::NotFound("SSO configuration"))?;
+        let settings = SamlSettings::from_config(&config).ok_or(ServiceError::Precondition(
+            "the newest configuration is not a SAML configuration",
+        ))?;
+        let sp = self.saml_endpoints(&org.name);
+        let sp_config = match settings.sp_config(&sp) {
+            Ok(c) => c,
+            Err(refusal) => return Ok(Err(refusal.admin_detail)),
+        };
+        Ok(orgsso_saml::verify(response.as_bytes(), &sp_config, at)
+            .map_err(|r| format!("{} ({})", r, r.code())))
+    }
+}

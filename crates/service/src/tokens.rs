@@ -1,0 +1,62 @@
+//! Access tokens: created with a scope, shown once, stored as SHA-256.
+
+use crate::sessions::TOKEN_PREFIX;
+use crate::{Hub, ServiceError, ServiceResult};
+use orgsso_core::{FieldError, Secret, TokenId, TokenScope};
+use orgsso_store::{AccessToken, NewToken, User};
+
+#[derive(Debug)]
+pub struct CreatedToken {
+    pub token: AccessToken,
+    /// The only time the token is available in clear.
+    pub secret: Secret<String>,
+}
+
+impl Hub {
+    pub async fn create_token(
+        &self,
+        user: &User,
+        name: &str,
+        scope: TokenScope,
+    ) -> ServiceResult<CreatedToken> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+            return Err(FieldError::new("name", "must be 1 to 64 printable characters").into());
+        }
+        if self.store.tokens_of(user.id).await?.len() >= 100 {
+            return Err(ServiceError::Precondition(
+                "an account can have at most 100 access tokens",
+            ));
+        }
+        let secret = format!("{TOKEN_PREFIX}{}", self.entropy.token().expose());
+        let token = self
+            .store
+            .create_token(NewToken {
+                user: user.id,
+                name: name.to_owned(),
+                scope,
+                token_hash: orgsso_core::entropy::sha256_hex(&secret),
+                now: self.clock.now(),
+            })
+            .await?;
+        tracing::info!(user = %user.username, token = %token.id, "access token created");
+        Ok(CreatedToken {
+            token,
+            secret: Secret::new(secret),
+        })
+    }
+
+    pub async fn tokens(&self, user: &User) -> ServiceResult<Vec<AccessToken>> {
+        Ok(self.store.tokens_of(user.id).await?)
+    }
+
+    pub async fn revoke_token(&self, user: &User, token: TokenId) -> ServiceResult<()> {
+        self.store
+            .revoke_token(user.id, token)
+            .await
+            .map_err(|e| match e {
+                orgsso_store::StoreError::NotFound => ServiceError::NotFound("token"),
+                other => other.into(),
+            })
+    }
+}

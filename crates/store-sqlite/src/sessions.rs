@@ -1,0 +1,73 @@
+//! Hub sessions, looked up by the SHA-256 of the cookie value.
+
+use crate::error::db;
+use crate::rows::{self, session_columns};
+use crate::SqliteStore;
+use async_trait::async_trait;
+use orgsso_core::{Timestamp, UserId};
+use orgsso_store::{NewSession, SessionRecord, SessionStore, StoreResult};
+
+#[async_trait]
+impl SessionStore for SqliteStore {
+    async fn create_session(&self, new: NewSession) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&new.id_hash)
+        .bind(new.user.0)
+        .bind(&new.csrf_token)
+        .bind(new.created_at.unix())
+        .bind(new.expires_at.unix())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn session(&self, id_hash: &str, now: Timestamp) -> StoreResult<Option<SessionRecord>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM sessions WHERE id_hash = ? AND expires_at > ?"
+        ))
+        .bind(id_hash)
+        .bind(now.unix())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .map(|row| rows::session(&row))
+        .transpose()
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of_user(&self, user: UserId, keep: Option<&str>) -> StoreResult<u64> {
+        let done = match keep {
+            Some(keep) => sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?")
+                .bind(user.0)
+                .bind(keep),
+            None => sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(user.0),
+        }
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn delete_expired_sessions(&self, now: Timestamp) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            .bind(now.unix())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected())
+    }
+}

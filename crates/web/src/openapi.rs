@@ -1,0 +1,418 @@
+//! The OpenAPI 3 description of `/api`, served at `/api/openapi.json`.
+//! One table lists every operation; a test checks each is routed.
+
+use axum::Json;
+use serde_json::{json, Map, Value};
+
+/// (method, path, summary, request schema, success status, response schema)
+type Operation = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    u16,
+    Option<&'static str>,
+);
+
+pub const OPERATIONS: &[Operation] = &[
+    (
+        "post",
+        "/api/signup",
+        "Create an account; a verification link is mailed",
+        Some("Signup"),
+        201,
+        Some("UserEnvelope"),
+    ),
+    (
+        "post",
+        "/api/login",
+        "Log in; sets the session cookie and returns its CSRF token",
+        Some("Login"),
+        200,
+        Some("LoginResult"),
+    ),
+    (
+        "post",
+        "/api/logout",
+        "End the current session",
+        None,
+        204,
+        None,
+    ),
+    (
+        "post",
+        "/api/emails/verify",
+        "Verify an email with the token from its link",
+        Some("VerifyEmail"),
+        200,
+        None,
+    ),
+    (
+        "get",
+        "/api/me",
+        "The current user and their emails",
+        None,
+        200,
+        Some("Me"),
+    ),
+    (
+        "patch",
+        "/api/me",
+        "Change the display name",
+        Some("UpdateMe"),
+        200,
+        Some("User"),
+    ),
+    (
+        "post",
+        "/api/me/password",
+        "Change the password; other sessions end",
+        Some("ChangePassword"),
+        204,
+        None,
+    ),
+    (
+        "get",
+        "/api/me/emails",
+        "The current user's emails",
+        None,
+        200,
+        Some("EmailList"),
+    ),
+    (
+        "post",
+        "/api/me/emails",
+        "Add an email; a verification link is mailed",
+        Some("AddEmail"),
+        201,
+        Some("Email"),
+    ),
+    (
+        "delete",
+        "/api/me/emails/{id}",
+        "Remove a non-primary email",
+        None,
+        204,
+        None,
+    ),
+    (
+        "post",
+        "/api/me/emails/{id}/primary",
+        "Make a verified email primary",
+        None,
+        204,
+        None,
+    ),
+    (
+        "post",
+        "/api/me/emails/{id}/resend",
+        "Send a new verification link",
+        None,
+        204,
+        None,
+    ),
+    (
+        "get",
+        "/api/me/tokens",
+        "The current user's access tokens (never their secrets)",
+        None,
+        200,
+        Some("TokenList"),
+    ),
+    (
+        "post",
+        "/api/me/tokens",
+        "Create an access token; the secret is returned once",
+        Some("CreateToken"),
+        201,
+        Some("CreatedToken"),
+    ),
+    (
+        "delete",
+        "/api/me/tokens/{id}",
+        "Revoke an access token",
+        None,
+        204,
+        None,
+    ),
+    (
+        "get",
+        "/api/me/orgs",
+        "Organizations of the current user with their role",
+        None,
+        200,
+        Some("OrgList"),
+    ),
+    (
+        "get",
+        "/api/users/{user}",
+        "A user's public profile",
+        None,
+        200,
+        Some("User"),
+    ),
+    (
+        "post",
+        "/api/orgs",
+        "Create an organization; the caller becomes admin",
+        Some("CreateOrg"),
+        201,
+        Some("Org"),
+    ),
+    (
+        "get",
+        "/api/orgs/{org}",
+        "An organization",
+        None,
+        200,
+        Some("Org"),
+    ),
+    (
+        "patch",
+        "/api/orgs/{org}",
+        "Change display name or default role (admin)",
+        Some("UpdateOrg"),
+        200,
+        Some("Org"),
+    ),
+    (
+        "get",
+        "/api/orgs/{org}/members",
+        "Members and roles (members only)",
+        None,
+        200,
+        Some("MemberList"),
+    ),
+    (
+        "post",
+        "/api/orgs/{org}/members",
+        "Add a member (admin); role defaults to the org's default role",
+        Some("AddMember"),
+        201,
+        Some("Member"),
+    ),
+    (
+        "patch",
+        "/api/orgs/{org}/members/{user}",
+        "Change a member's role (admin); the last admin stays",
+        Some("SetRole"),
+        200,
+        Some("Member"),
+    ),
+    (
+        "delete",
+        "/api/orgs/{org}/members/{user}",
+        "Remove a member (admin) or leave (self)",
+        None,
+        204,
+        None,
+    ),
+    (
+        "get",
+        "/api/orgs/{org}/sso",
+        "SSO state, SP endpoints, newest configuration and SSO users (admin)",
+        None,
+        200,
+        Some("SsoState"),
+    ),
+    (
+        "patch",
+        "/api/orgs/{org}/sso",
+        "SSO options: session timeout, IdP-initiated login (admin)",
+        Some("SsoOptions"),
+        204,
+        None,
+    ),
+    (
+        "post",
+        "/api/orgs/{org}/sso/saml",
+        "Save a SAML configuration (untested); returns the URL that tests it",
+        Some("SamlConfig"),
+        201,
+        Some("SavedConfig"),
+    ),
+    (
+        "post",
+        "/api/orgs/{org}/sso/oidc",
+        "Save an OpenID Connect configuration (untested; discovery runs now); returns the URL that tests it",
+        Some("OidcConfig"),
+        201,
+        Some("SavedConfig"),
+    ),
+    (
+        "post",
+        "/api/orgs/{org}/sso/enable",
+        "Enable SSO with a tested configuration (admin)",
+        Some("EnableSso"),
+        204,
+        None,
+    ),
+    (
+        "post",
+        "/api/orgs/{org}/sso/disable",
+        "Disable SSO (admin)",
+        None,
+        204,
+        None,
+    ),
+    (
+        "get",
+        "/api/orgs/{org}/sso/audit",
+        "SSO audit log, newest first (admin)",
+        None,
+        200,
+        Some("AuditLog"),
+    ),
+    (
+        "post",
+        "/api/repos",
+        "Create a repository",
+        Some("CreateRepo"),
+        201,
+        Some("Repo"),
+    ),
+    (
+        "get",
+        "/api/repos/{owner}",
+        "Repositories of a user or organization visible to the caller",
+        None,
+        200,
+        Some("RepoList"),
+    ),
+    (
+        "get",
+        "/api/repos/{kind}/{owner}/{name}",
+        "A repository (private ones are 404 to those who may not see them)",
+        None,
+        200,
+        Some("Repo"),
+    ),
+    (
+        "patch",
+        "/api/repos/{kind}/{owner}/{name}",
+        "Change visibility or README",
+        Some("UpdateRepo"),
+        200,
+        Some("Repo"),
+    ),
+    (
+        "delete",
+        "/api/repos/{kind}/{owner}/{name}",
+        "Delete a repository",
+        None,
+        204,
+        None,
+    ),
+];
+
+fn obj(props: &[(&str, Value)], required: &[&str]) -> Value {
+    let properties: Map<String, Value> = props
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    json!({ "type": "object", "properties": properties, "required": required })
+}
+
+fn s() -> Value {
+    json!({ "type": "string" })
+}
+
+fn en(values: &[&str]) -> Value {
+    json!({ "type": "string", "enum": values })
+}
+
+fn r(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn arr(name: &str) -> Value {
+    json!({ "type": "array", "items": r(name) })
+}
+
+fn schemas() -> Value {
+    let role = en(&["read", "contributor", "write", "admin"]);
+    let time = json!({ "type": "string", "format": "date-time" });
+    json!({
+        "Signup": obj(&[("username", s()), ("email", s()), ("password", s()), ("display_name", s())], &["username", "email", "password"]),
+        "Login": obj(&[("login", s()), ("password", s())], &["login", "password"]),
+        "LoginResult": obj(&[("user", r("User")), ("csrf_token", s())], &["user", "csrf_token"]),
+        "VerifyEmail": obj(&[("token", s())], &["token"]),
+        "User": obj(&[("username", s()), ("display_name", s()), ("created_at", time.clone())], &["username"]),
+        "UserEnvelope": obj(&[("user", r("User"))], &["user"]),
+        "Me": obj(&[("username", s()), ("display_name", s()), ("emails", arr("Email")), ("csrf_token", s())], &["username", "emails"]),
+        "UpdateMe": obj(&[("display_name", s())], &["display_name"]),
+        "ChangePassword": obj(&[("current_password", s()), ("new_password", s())], &["current_password", "new_password"]),
+        "Email": obj(&[("id", json!({"type": "integer"})), ("address", s()), ("verified", json!({"type": "boolean"})), ("primary", json!({"type": "boolean"}))], &["id", "address"]),
+        "EmailList": arr("Email"),
+        "AddEmail": obj(&[("email", s())], &["email"]),
+        "Token": obj(&[("id", json!({"type": "integer"})), ("name", s()), ("scope", en(&["read", "write"])), ("created_at", time.clone()), ("last_used_at", time.clone())], &["id", "name", "scope"]),
+        "TokenList": arr("Token"),
+        "CreateToken": obj(&[("name", s()), ("scope", en(&["read", "write"]))], &["name", "scope"]),
+        "CreatedToken": obj(&[("id", json!({"type": "integer"})), ("name", s()), ("scope", s()), ("token", s())], &["token"]),
+        "Org": obj(&[("name", s()), ("display_name", s()), ("default_role", role.clone()), ("your_role", role.clone()), ("created_at", time.clone())], &["name"]),
+        "OrgList": arr("Org"),
+        "CreateOrg": obj(&[("name", s()), ("display_name", s())], &["name"]),
+        "UpdateOrg": obj(&[("display_name", s()), ("default_role", role.clone())], &[]),
+        "Member": obj(&[("username", s()), ("display_name", s()), ("role", role.clone()), ("joined_at", time.clone())], &["username", "role"]),
+        "MemberList": arr("Member"),
+        "AddMember": obj(&[("username", s()), ("role", role.clone())], &["username"]),
+        "SetRole": obj(&[("role", role)], &["role"]),
+        "Repo": obj(&[("kind", en(&["model", "dataset", "space"])), ("owner", s()), ("name", s()), ("visibility", en(&["public", "private"])), ("readme", s()), ("path", s()), ("created_at", time.clone()), ("updated_at", time)], &["kind", "owner", "name", "visibility"]),
+        "RepoList": arr("Repo"),
+        "CreateRepo": obj(&[("owner", s()), ("kind", en(&["model", "dataset", "space"])), ("name", s()), ("visibility", en(&["public", "private"])), ("readme", s())], &["owner", "kind", "name"]),
+        "UpdateRepo": obj(&[("visibility", en(&["public", "private"])), ("readme", s())], &[]),
+        "SsoState": obj(&[("enabled", json!({"type": "boolean"})), ("active_config", json!({"type": "integer", "nullable": true})), ("session_timeout_s", json!({"type": "integer"})), ("allow_idp_initiated", json!({"type": "boolean"})), ("saml_sp", json!({"type": "object"})), ("latest_config", json!({"type": "object", "nullable": true})), ("sso_users", json!({"type": "array", "items": {"type": "object"}}))], &["enabled"]),
+        "SsoOptions": obj(&[("session_timeout_s", json!({"type": "integer"})), ("allow_idp_initiated", json!({"type": "boolean"}))], &["session_timeout_s", "allow_idp_initiated"]),
+        "SamlConfig": obj(&[("idp_sso_url", s()), ("idp_entity_id", s()), ("certificates", s()), ("metadata_xml", s()), ("allow_sha1", json!({"type": "boolean"}))], &[]),
+        "SavedConfig": obj(&[("config_id", json!({"type": "integer"})), ("tested", json!({"type": "boolean"})), ("test_url", s())], &["config_id", "test_url"]),
+        "OidcConfig": obj(&[("issuer_url", s()), ("client_id", s()), ("client_secret", s()), ("scopes", s()), ("email_claim", en(&["email", "upn", "preferred_username"]))], &["issuer_url", "client_id", "client_secret"]),
+        "OidcConfig": obj(&[("issuer_url", s()), ("client_id", s()), ("client_secret", s()), ("scopes", s()), ("email_claim", en(&["email", "upn", "preferred_username"]))], &["issuer_url", "client_id", "client_secret"]),
+        "EnableSso": obj(&[("config_id", json!({"type": "integer"}))], &["config_id"]),
+        "AuditLog": json!({"type": "array", "items": obj(&[("at", json!({"type": "string", "format": "date-time"})), ("event", s()), ("actor_id", json!({"type": "integer", "nullable": true})), ("detail", s())], &["at", "event", "detail"])}),
+        "Error": obj(&[("error", obj(&[("code", s()), ("message", s()), ("field", s())], &["code", "message"]))], &["error"]),
+    })
+}
+
+pub fn build() -> Value {
+    let mut paths = Map::new();
+    for (method, path, summary, request, status, response) in OPERATIONS {
+        let params: Vec<Value> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "id" { "integer" } else { "string" } } }))
+            .collect();
+        let mut success = json!({ "description": "Success" });
+        if let Some(schema) = response {
+            success["content"] = json!({ "application/json": { "schema": r(schema) } });
+        }
+        let error = json!({ "description": "Error", "content": { "application/json": { "schema": r("Error") } } });
+        let mut op = json!({ "summary": summary, "parameters": params, "responses": { status.to_string(): success, "default": error } });
+        if let Some(schema) = request {
+            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": r(schema) } } });
+        }
+        let openapi_path = path.trim_start_matches("/api");
+        let entry = paths
+            .entry(openapi_path.to_owned())
+            .or_insert_with(|| json!({}));
+        entry[*method] = op;
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": { "title": "orgsso API", "version": env!("CARGO_PKG_VERSION"),
+                  "description": "Authenticate with the session cookie (writes then need the X-CSRF-Token header returned by /login and /me) or with `Authorization: Bearer osso_…`." },
+        "servers": [{ "url": "/api" }],
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer" },
+                "session": { "type": "apiKey", "in": "cookie", "name": crate::SESSION_COOKIE }
+            }
+        },
+        "security": [{ "bearer": [] }, { "session": [] }, {}],
+        "paths": paths,
+    })
+}
+
+pub async fn document() -> Json<Value> {
+    Json(build())
+}

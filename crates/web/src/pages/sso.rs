@@ -1,0 +1,647 @@
+//! Organization SSO pages: the admin's settings (SP details, configuration,
+//! test, enable/disable, options, audit), the member's sign-in start, and the
+//! SAML endpoints (SP metadata, Assertion Consumer Service).
+
+use super::{notice, options as select_options, render, render_with, Chrome, Done, SelectOption};
+use crate::auth::Auth;
+use crate::error::{PageError, WebError};
+use crate::forms::org_name;
+use crate::forms::CsrfForm;
+use crate::pages::account::Empty;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use orgsso_core::OrgName;
+use orgsso_service::sso::oidc::{OidcSettings, OidcSettingsInput};
+use orgsso_service::sso::saml::{certificate_info, SamlSettings, SamlSettingsInput};
+use orgsso_service::ServiceError;
+use orgsso_store::SsoConfigId;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/organizations/{org}/settings/sso", get(settings_page))
+        .route("/organizations/{org}/settings/sso/saml", post(save_saml))
+        .route("/organizations/{org}/settings/sso/oidc", post(save_oidc))
+        .route("/organizations/{org}/settings/sso/test", post(test_again))
+        .route("/organizations/{org}/settings/sso/enable", post(enable))
+        .route("/organizations/{org}/settings/sso/disable", post(disable))
+        .route(
+            "/organizations/{org}/settings/sso/options",
+            post(save_options),
+        )
+        .route("/organizations/{org}/settings/sso/recheck", post(recheck))
+        .route("/organizations/{org}/sso", get(start_login))
+        .route("/organizations/{org}/saml/metadata", get(metadata))
+        .route("/organizations/{org}/saml/consume", post(consume))
+        .route("/organizations/{org}/oidc/callback", get(oidc_callback))
+}
+
+struct CertRow {
+    subject: String,
+    fingerprint: String,
+    valid: String,
+    expired: bool,
+    expiring_soon: bool,
+}
+
+struct ConfigView {
+    id: i64,
+    protocol: &'static str,
+    is_active: bool,
+    idp_sso_url: String,
+    idp_entity_id: String,
+    allow_sha1: bool,
+    certificates: Vec<CertRow>,
+    tested: bool,
+    tested_at: String,
+    test_result: String,
+    oidc: Option<OidcSettings>,
+}
+
+#[derive(Default)]
+struct FormValues {
+    idp_sso_url: String,
+    idp_entity_id: String,
+    certificates: String,
+    allow_sha1: bool,
+}
+
+#[derive(Default)]
+struct OidcFormValues {
+    issuer_url: String,
+    client_id: String,
+    scopes: String,
+    email_claim_options: Vec<SelectOption>,
+}
+
+struct SessionRow {
+    username: String,
+    email: String,
+    created_at: String,
+    expires_at: String,
+}
+
+struct AuditRow {
+    at: String,
+    event: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "org_sso.html")]
+struct SsoPage {
+    chrome: Chrome,
+    name: String,
+    enabled: bool,
+    active_id: i64,
+    acs_url: String,
+    sp_entity_id: String,
+    metadata_url: String,
+    callback_url: String,
+    latest: Option<ConfigView>,
+    form: FormValues,
+    oidc_form: OidcFormValues,
+    session_timeout_hours: i64,
+    allow_idp_initiated: bool,
+    failed_at: Option<String>,
+    recheck: Option<String>,
+    sessions: Vec<SessionRow>,
+    audit: Vec<AuditRow>,
+}
+
+async fn sso_page(
+    auth: &Auth,
+    app: &AppState,
+    name: &OrgName,
+    chrome: Chrome,
+    form: Option<FormValues>,
+    oidc_form: Option<OidcFormValues>,
+    recheck: Option<String>,
+) -> Result<SsoPage, PageError> {
+    let overview = app.hub.sso_overview(&auth.caller, name).await?;
+    let now = app.hub.now();
+    let sp = app.hub.saml_endpoints(&overview.org.name);
+    let latest = overview.latest.as_ref().map(|c| {
+        let settings = SamlSettings::from_config(c);
+        let certificates = settings
+            .as_ref()
+            .map(|s| {
+                s.certificates
+                    .iter()
+                    .filter_map(|pem| certificate_info(pem, now))
+                    .map(|i| CertRow {
+                        subject: i.subject,
+                        fingerprint: i.fingerprint_sha256,
+                        valid: format!("{} → {}", i.not_before, i.not_after),
+                        expired: i.expired,
+                        expiring_soon: i.expiring_soon,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let test_result = c
+            .test_result
+            .as_deref()
+            .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or_default();
+        ConfigView {
+            id: c.id.0,
+            protocol: c.protocol.as_str(),
+            is_active: overview.state.active_config == Some(c.id),
+            idp_sso_url: settings
+                .as_ref()
+                .map(|s| s.idp_sso_url.clone())
+                .unwrap_or_default(),
+            idp_entity_id: settings
+                .as_ref()
+                .map(|s| s.idp_entity_id.clone())
+                .unwrap_or_default(),
+            allow_sha1: settings.as_ref().is_some_and(|s| s.allow_sha1),
+            certificates,
+            tested: c.tested_at.is_some(),
+            tested_at: c.tested_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            test_result,
+            oidc: OidcSettings::from_config(c),
+        }
+    });
+    let latest_oidc = overview.latest.as_ref().and_then(OidcSettings::from_config);
+    let oidc_form = oidc_form.unwrap_or_else(|| OidcFormValues {
+        issuer_url: latest_oidc
+            .as_ref()
+            .map(|s| s.issuer_url.clone())
+            .unwrap_or_default(),
+        client_id: latest_oidc
+            .as_ref()
+            .map(|s| s.client_id.clone())
+            .unwrap_or_default(),
+        scopes: latest_oidc
+            .as_ref()
+            .map(|s| s.scopes.join(" "))
+            .unwrap_or_else(|| "openid email profile".into()),
+        email_claim_options: Vec::new(),
+    });
+    let email_claim = latest_oidc
+        .as_ref()
+        .map(|s| s.email_claim.as_str())
+        .unwrap_or("email");
+    let oidc_form = OidcFormValues {
+        email_claim_options: select_options(["email", "upn", "preferred_username"], email_claim),
+        ..oidc_form
+    };
+    let form = form.unwrap_or_else(|| {
+        overview
+            .latest
+            .as_ref()
+            .and_then(SamlSettings::from_config)
+            .map(|s| FormValues {
+                idp_sso_url: s.idp_sso_url,
+                idp_entity_id: s.idp_entity_id,
+                certificates: s.certificates.join(""),
+                allow_sha1: s.allow_sha1,
+            })
+            .unwrap_or_default()
+    });
+    Ok(SsoPage {
+        chrome,
+        name: overview.org.name.to_string(),
+        enabled: overview.state.enabled,
+        active_id: overview
+            .state
+            .active_config
+            .map(|c| c.0)
+            .unwrap_or_default(),
+        acs_url: sp.acs_url,
+        sp_entity_id: sp.entity_id,
+        metadata_url: sp.metadata_url,
+        callback_url: app.hub.oidc_callback_url(&overview.org.name),
+        latest,
+        form,
+        oidc_form,
+        session_timeout_hours: overview.state.session_ttl_s / 3600,
+        allow_idp_initiated: overview.state.allow_idp_initiated,
+        failed_at: overview.failed_response_at.map(|t| t.to_rfc3339()),
+        recheck,
+        sessions: overview
+            .sessions
+            .into_iter()
+            .map(|(s, u)| SessionRow {
+                username: u
+                    .map(|u| u.username.to_string())
+                    .unwrap_or_else(|| "(deleted)".into()),
+                email: s.email,
+                created_at: s.created_at.to_rfc3339(),
+                expires_at: s.expires_at.to_rfc3339(),
+            })
+            .collect(),
+        audit: overview
+            .audit
+            .into_iter()
+            .map(|a| AuditRow {
+                at: a.at.to_rfc3339(),
+                event: a.event,
+                detail: a.detail,
+            })
+            .collect(),
+    })
+}
+
+fn sso_notice(done: Option<&str>) -> Option<&'static str> {
+    match done {
+        Some("tested") => Some("Test passed: the identity provider signed you in with this configuration. You can enable it now."),
+        Some("enabled") => Some("SSO enabled."),
+        Some("disabled") => Some("SSO disabled."),
+        Some("options") => Some("Options saved."),
+        other => notice(other),
+    }
+}
+
+async fn settings_page(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    Query(q): Query<Done>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    let chrome = Chrome::new(&auth).with_notice(sso_notice(q.done.as_deref()));
+    Ok(render(
+        &sso_page(&auth, &app, &name, chrome, None, None, None).await?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SamlForm {
+    idp_sso_url: String,
+    idp_entity_id: String,
+    certificates: String,
+    metadata_xml: String,
+    allow_sha1: Option<String>,
+}
+
+async fn save_saml(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    CsrfForm(form): CsrfForm<SamlForm>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    let input = SamlSettingsInput {
+        idp_sso_url: form.idp_sso_url.clone(),
+        idp_entity_id: form.idp_entity_id.clone(),
+        certificates_pem: form.certificates.clone(),
+        metadata_xml: form.metadata_xml,
+        allow_sha1: form.allow_sha1.is_some(),
+    };
+    match app.hub.save_saml_config(&auth.caller, &name, input).await {
+        Ok(saved) => Ok(Redirect::to(&saved.test_url).into_response()),
+        Err(err @ ServiceError::Invalid(_)) => {
+            let err = WebError::from(err);
+            let values = FormValues {
+                idp_sso_url: form.idp_sso_url,
+                idp_entity_id: form.idp_entity_id,
+                certificates: form.certificates,
+                allow_sha1: form.allow_sha1.is_some(),
+            };
+            let page = sso_page(
+                &auth,
+                &app,
+                &name,
+                Chrome::new(&auth).with_error(err.public_message()),
+                Some(values),
+                None,
+                None,
+            )
+            .await?;
+            Ok(render_with(err.status(), &page))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn test_again(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    let idp_url = app.hub.test_latest_config(&auth.caller, &name).await?;
+    Ok(Redirect::to(&idp_url).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EnableForm {
+    config_id: String,
+}
+
+async fn enable(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    CsrfForm(form): CsrfForm<EnableForm>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    let id = form.config_id.trim().parse::<i64>().map_err(|_| {
+        WebError::from(orgsso_core::FieldError::new(
+            "config_id",
+            "must be a configuration number",
+        ))
+    })?;
+    app.hub
+        .enable_sso(&auth.caller, &name, SsoConfigId(id))
+        .await?;
+    Ok(Redirect::to(&format!("/organizations/{name}/settings/sso?done=enabled")).into_response())
+}
+
+async fn disable(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    app.hub.disable_sso(&auth.caller, &name).await?;
+    Ok(Redirect::to(&format!("/organizations/{name}/settings/sso?done=disabled")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OptionsForm {
+    session_timeout_hours: String,
+    allow_idp_initiated: Option<String>,
+}
+
+async fn save_options(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    CsrfForm(form): CsrfForm<OptionsForm>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    let hours = form
+        .session_timeout_hours
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|h| (1..=24 * 90).contains(h))
+        .ok_or_else(|| {
+            WebError::from(orgsso_core::FieldError::new(
+                "session_timeout_hours",
+                "must be a whole number of hours between 1 and 2160 (90 days)",
+            ))
+        })?;
+    app.hub
+        .set_sso_options(
+            &auth.caller,
+            &name,
+            hours * 3600,
+            form.allow_idp_initiated.is_some(),
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/organizations/{name}/settings/sso?done=options")).into_response())
+}
+
+async fn recheck(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    let outcome = match app.hub.recheck_failed_saml(&auth.caller, &name).await? {
+        Ok(assertion) => format!("Accepted now: NameID {} from {}. Test and enable the configuration so members can sign in.", assertion.name_id, assertion.issuer),
+        Err(reason) => format!("Still refused: {reason}"),
+    };
+    let page = sso_page(
+        &auth,
+        &app,
+        &name,
+        Chrome::new(&auth),
+        None,
+        None,
+        Some(outcome),
+    )
+    .await?;
+    Ok(render(&page))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StartQuery {
+    return_to: String,
+}
+
+async fn start_login(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    Query(q): Query<StartQuery>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    if auth.user().is_none() {
+        let next = format!(
+            "/organizations/{name}/sso?return_to={}",
+            orgsso_saml::percent_encode(&q.return_to)
+        );
+        return Ok(Redirect::to(&format!(
+            "/login?next={}",
+            orgsso_saml::percent_encode(&next)
+        ))
+        .into_response());
+    }
+    let idp_url = app
+        .hub
+        .start_sso_login(&auth.caller, &name, &q.return_to)
+        .await?;
+    Ok(Redirect::to(&idp_url).into_response())
+}
+
+async fn metadata(
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    let xml = app.hub.saml_metadata(&name).await?;
+    Ok(([(CONTENT_TYPE, "application/samlmetadata+xml")], xml).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AcsForm {
+    #[serde(rename = "SAMLResponse")]
+    saml_response: String,
+    #[serde(rename = "RelayState")]
+    relay_state: String,
+    relayed: String,
+}
+
+#[derive(Template)]
+#[template(path = "saml_relay.html")]
+struct RelayPage {
+    action: String,
+    saml_response: String,
+    relay_state: String,
+}
+
+#[derive(Template)]
+#[template(path = "sso_error.html")]
+struct SsoErrorPage {
+    chrome: Chrome,
+    name: String,
+    message: String,
+    /// The failed check, for the org's admins (who see it in the audit log anyway).
+    detail: Option<String>,
+}
+
+impl SsoErrorPage {
+    async fn new(
+        auth: &Auth,
+        app: &AppState,
+        name: &OrgName,
+        refusal: orgsso_service::sso::SsoRefusal,
+    ) -> Self {
+        let detail = if app.hub.manages_sso(&auth.caller, name).await {
+            Some(format!("{} ({})", refusal.admin_detail, refusal.code))
+        } else {
+            None
+        };
+        SsoErrorPage {
+            chrome: Chrome::new(auth),
+            name: name.to_string(),
+            message: refusal.member_message,
+            detail,
+        }
+    }
+}
+
+/// The ACS. The IdP's POST is cross-site, so the browser withholds the
+/// SameSite=Lax session cookie; a page of ours re-posts the same form, now
+/// same-site, and the second request carries the session.
+async fn consume(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    Form(form): Form<AcsForm>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    if form.saml_response.is_empty() {
+        return Err(WebError::BadRequest(
+            "SAMLResponse: the identity provider posted no SAMLResponse".into(),
+        )
+        .into());
+    }
+    if auth.user().is_none() {
+        if form.relayed.is_empty() {
+            let page = RelayPage {
+                action: format!("/organizations/{name}/saml/consume"),
+                saml_response: form.saml_response,
+                relay_state: form.relay_state,
+            };
+            return Ok(render(&page));
+        }
+        // Not signed in to the hub: sign in first, then start from our side.
+        let next = format!("/organizations/{name}/sso");
+        return Ok(Redirect::to(&format!(
+            "/login?next={}",
+            orgsso_saml::percent_encode(&next)
+        ))
+        .into_response());
+    }
+    let finished = app
+        .hub
+        .consume_saml(&auth.caller, &name, &form.saml_response, &form.relay_state)
+        .await;
+    finish_sign_in(&auth, &app, &name, finished).await
+}
+
+async fn save_oidc(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    CsrfForm(form): CsrfForm<OidcSettingsInput>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    match app
+        .hub
+        .save_oidc_config(&auth.caller, &name, form.clone())
+        .await
+    {
+        Ok(saved) => Ok(Redirect::to(&saved.test_url).into_response()),
+        Err(err @ (ServiceError::Invalid(_) | ServiceError::SsoRefused(_))) => {
+            let err = WebError::from(err);
+            let values = OidcFormValues {
+                issuer_url: form.issuer_url,
+                client_id: form.client_id,
+                scopes: form.scopes,
+                email_claim_options: select_options(
+                    ["email", "upn", "preferred_username"],
+                    &form.email_claim,
+                ),
+            };
+            let status = if err.status() == StatusCode::FORBIDDEN {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                err.status()
+            };
+            let page = sso_page(
+                &auth,
+                &app,
+                &name,
+                Chrome::new(&auth).with_error(err.public_message()),
+                None,
+                Some(values),
+                None,
+            )
+            .await?;
+            Ok(render_with(status, &page))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The OIDC redirect URI. The IdP's redirect is a top-level GET, so the
+/// browser sends the SameSite=Lax session cookie with it.
+async fn oidc_callback(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    Query(params): Query<std::collections::HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    if auth.user().is_none() {
+        let next = format!("/organizations/{name}/sso");
+        return Ok(Redirect::to(&format!(
+            "/login?next={}",
+            orgsso_saml::percent_encode(&next)
+        ))
+        .into_response());
+    }
+    let finished = app.hub.oidc_callback(&auth.caller, &name, &params).await;
+    finish_sign_in(&auth, &app, &name, finished).await
+}
+
+/// Both protocols end here: on to the page the sign-in was for, or a 403
+/// page saying what to do (and, to the org's admins, what failed).
+async fn finish_sign_in(
+    auth: &Auth,
+    app: &AppState,
+    name: &OrgName,
+    finished: Result<orgsso_service::sso::SsoFinished, ServiceError>,
+) -> Result<Response, PageError> {
+    match finished {
+        Ok(finished) => Ok(Redirect::to(&finished.redirect_to).into_response()),
+        Err(ServiceError::SsoRefused(refusal)) => {
+            let page = SsoErrorPage::new(auth, app, name, refusal).await;
+            Ok(render_with(StatusCode::FORBIDDEN, &page))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
