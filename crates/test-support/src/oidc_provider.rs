@@ -14,8 +14,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// How long the IdP may take to start (node loading `oidc-provider`).
-const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long one start of the IdP may take (node loading `oidc-provider`
+/// and generating its keys: about half a second when the machine is idle).
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+/// How many times a start that stalls is retried with a fresh process. On
+/// a shared, loaded machine one node start in a few hundred has been seen
+/// to stall; a fresh process starts normally.
+const START_ATTEMPTS: usize = 3;
 /// How many redirects one trip through the IdP may take.
 const MAX_HOPS: usize = 20;
 
@@ -66,26 +71,56 @@ impl OidcIdp {
     }
 
     /// Starts `node e2e/oidc-idp.mjs` (port 0: the OS picks a free one) and
-    /// waits for its `READY <issuer>` line. Panics with its stderr otherwise.
+    /// waits for its `READY <issuer>` line, retrying a stalled start with a
+    /// fresh process. Panics with every attempt's stderr otherwise.
     pub fn start(client_id: &str, redirect_uri: &str) -> OidcIdp {
         let client_secret = format!("secret-{}", random_hex());
-        let stderr = tempfile::NamedTempFile::new().expect("stderr file");
+        let mut logs = Vec::new();
+        for attempt in 1..=START_ATTEMPTS {
+            let mut idp = OidcIdp {
+                issuer: String::new(),
+                client_id: client_id.to_owned(),
+                client_secret: client_secret.clone(),
+                redirect_uri: redirect_uri.to_owned(),
+                child: None,
+                stderr: tempfile::NamedTempFile::new().expect("stderr file"),
+            };
+            match idp.spawn() {
+                Some(issuer) => {
+                    idp.issuer = issuer;
+                    return idp;
+                }
+                None => {
+                    idp.stop();
+                    logs.push(format!("attempt {attempt}:\n{}", idp.log()));
+                }
+            }
+        }
+        panic!(
+            "oidc-idp.mjs did not print READY within {START_TIMEOUT:?}, {START_ATTEMPTS} times:\n{}",
+            logs.join("\n")
+        );
+    }
+
+    /// One start of the node process; its issuer once it printed `READY`.
+    fn spawn(&mut self) -> Option<String> {
         let dir = e2e_dir();
         let mut child = Command::new("node")
             .arg(dir.join("oidc-idp.mjs"))
             .args(["--host", "127.0.0.1", "--port", "0"])
-            .args(["--client-id", client_id])
-            .args(["--client-secret", &client_secret])
-            .args(["--redirect-uri", redirect_uri])
+            .args(["--client-id", &self.client_id])
+            .args(["--client-secret", &self.client_secret])
+            .args(["--redirect-uri", &self.redirect_uri])
             .arg("--users")
             .arg(dir.join("users.json"))
             .current_dir(&dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(stderr.reopen().expect("stderr handle"))
+            .stderr(self.stderr.reopen().expect("stderr handle"))
             .spawn()
             .expect("spawn node e2e/oidc-idp.mjs");
         let stdout = child.stdout.take().expect("stdout");
+        self.child = Some(child);
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             // Keeps reading after READY so the IdP never blocks on a full pipe.
@@ -95,25 +130,7 @@ impl OidcIdp {
                 }
             }
         });
-        let mut idp = OidcIdp {
-            issuer: String::new(),
-            client_id: client_id.to_owned(),
-            client_secret,
-            redirect_uri: redirect_uri.to_owned(),
-            child: Some(child),
-            stderr,
-        };
-        match rx.recv_timeout(START_TIMEOUT) {
-            Ok(issuer) => idp.issuer = issuer,
-            Err(_) => {
-                idp.stop();
-                panic!(
-                    "oidc-idp.mjs did not print READY within {START_TIMEOUT:?}:\n{}",
-                    idp.log()
-                );
-            }
-        }
-        idp
+        rx.recv_timeout(START_TIMEOUT).ok()
     }
 
     /// What the IdP wrote on stderr so far.
