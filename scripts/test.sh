@@ -39,6 +39,10 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 pg_url=${ORGSSO_TEST_DATABASE_URL:-}
 
+# Everything the tests talk to is installed now: a test that finds its IdP,
+# browser or tool missing fails instead of skipping.
+export ORGSSO_TEST_REQUIRE_PEERS=1
+
 # The CLI tests run the built binary.
 cargo build --quiet -p orgsso
 

@@ -1,6 +1,7 @@
 //! Logins through the real, OpenID Certified `oidc-provider` (npm), started from
 //! `e2e/oidc-idp.mjs` on a loopback port; its login form is driven over plain HTTP.
-//! Skipped, with a note, when `node` or `e2e/node_modules` is missing.
+//! Skipped, with a note, when `node` or `e2e/node_modules` is missing, unless
+//! `ORGSSO_TEST_REQUIRE_PEERS` is set.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,8 +12,10 @@ use orgsso_oidc::{
     VerifiedLogin, DEFAULT_MAX_SKEW_S,
 };
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 const CLIENT_ID: &str = "orgsso-acme";
 const CLIENT_SECRET: &str = "e2e-client-secret-0123456789";
@@ -43,12 +46,28 @@ fn start_idp(id_token_alg: &str) -> Option<Idp> {
         .output()
         .is_ok_and(|o| o.status.success());
     if !node_ok || !dir.join("node_modules/oidc-provider").is_dir() {
-        eprintln!(
-            "note: skipping oidc-provider test: needs `node` and `npm ci` in {}",
-            dir.display()
+        let why = format!("needs `node` and `npm ci` in {}", dir.display());
+        assert!(
+            std::env::var_os("ORGSSO_TEST_REQUIRE_PEERS").is_none(),
+            "ORGSSO_TEST_REQUIRE_PEERS is set but oidc-provider is missing: {why}"
         );
+        eprintln!("note: skipping oidc-provider test: {why}");
         return None;
     }
+    // A stalled start (rare, on a loaded machine) is retried with a fresh
+    // process rather than waited on forever.
+    for _ in 0..START_ATTEMPTS {
+        if let Some(idp) = spawn_idp(&dir, id_token_alg) {
+            return Some(idp);
+        }
+    }
+    panic!("oidc-idp.mjs did not print READY within {START_TIMEOUT:?}, {START_ATTEMPTS} times");
+}
+
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+const START_ATTEMPTS: usize = 3;
+
+fn spawn_idp(dir: &Path, id_token_alg: &str) -> Option<Idp> {
     let mut child = Command::new("node")
         .arg(dir.join("oidc-idp.mjs"))
         .args([
@@ -67,24 +86,21 @@ fn start_idp(id_token_alg: &str) -> Option<Idp> {
         .spawn()
         .expect("node starts");
     let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    // Keeps draining after READY: a closed pipe would kill the IdP at its next log line.
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(issuer) = line.strip_prefix("READY ") {
+                let _ = tx.send(issuer.trim().to_owned());
+            }
+        }
+    });
+    // Dropping `Idp` kills the process, also when it never got ready.
     let mut idp = Idp {
         child,
         issuer: String::new(),
     };
-    let mut lines = BufReader::new(stdout).lines();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(issuer) = line.strip_prefix("READY ") {
-            idp.issuer = issuer.trim().to_owned();
-            break;
-        }
-    }
-    // Keep draining: a closed pipe would kill the IdP at its next log line.
-    std::thread::spawn(move || lines.for_each(drop));
-    assert!(
-        !idp.issuer.is_empty(),
-        "oidc-idp.mjs exited without printing READY"
-    );
+    idp.issuer = rx.recv_timeout(START_TIMEOUT).ok()?;
     Some(idp)
 }
 

@@ -21,6 +21,18 @@ pub struct TestApp {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// Skips a test whose third-party peer (IdP, browser, built binary) is not
+/// installed here, saying why; fails it instead when
+/// `ORGSSO_TEST_REQUIRE_PEERS` is set, as the test command sets it after
+/// installing them, so a missing peer can never pass unnoticed.
+pub fn skip_without_peer(why: &str) {
+    assert!(
+        std::env::var_os("ORGSSO_TEST_REQUIRE_PEERS").is_none(),
+        "ORGSSO_TEST_REQUIRE_PEERS is set but a peer is missing: {why}"
+    );
+    eprintln!("skipped: {why}");
+}
+
 /// Which backend tests run on in this process.
 pub fn backend() -> &'static str {
     if std::env::var("ORGSSO_TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {

@@ -87,7 +87,7 @@ fn browser_sign_in(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_signs_in_through_saml_in_a_real_browser_across_sites() {
     if let Some(why) = browser_unavailable() {
-        eprintln!("skipped: {why}");
+        orgsso_test_support::skip_without_peer(&why);
         return;
     }
     let app = TestApp::spawn_at_host("localhost").await;

@@ -28,10 +28,10 @@ fn binary() -> Option<PathBuf> {
     if candidate.is_file() {
         return Some(candidate);
     }
-    eprintln!(
-        "SKIPPED: {} not found; run `cargo build -p orgsso` first",
+    orgsso_test_support::skip_without_peer(&format!(
+        "{} not found; run `cargo build -p orgsso` first",
         candidate.display()
-    );
+    ));
     None
 }
 
