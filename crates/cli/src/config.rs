@@ -1,6 +1,7 @@
 //! Server configuration: flags with environment fallbacks and defaults that
 //! work on a fresh machine.
 
+use orgsso_service::IdpNetworks;
 use std::path::PathBuf;
 
 #[derive(Clone, Debug, clap::Args)]
@@ -31,6 +32,11 @@ pub struct Config {
         default_value = "orgsso <noreply@localhost>"
     )]
     pub mail_from: String,
+    /// Refuse OIDC identity providers on loopback and private networks, so that organization
+    /// admins cannot make the server reach the operator's own network. Link-local addresses
+    /// (cloud metadata services) are refused in any case.
+    #[arg(long, env = "ORGSSO_SSO_BLOCK_PRIVATE_NETWORKS")]
+    pub sso_block_private_networks: bool,
 }
 
 fn parse_secret(raw: &str) -> Result<orgsso_core::Secret<String>, String> {
@@ -38,6 +44,14 @@ fn parse_secret(raw: &str) -> Result<orgsso_core::Secret<String>, String> {
 }
 
 impl Config {
+    pub fn idp_networks(&self) -> IdpNetworks {
+        if self.sso_block_private_networks {
+            IdpNetworks::PublicOnly
+        } else {
+            IdpNetworks::PublicAndPrivate
+        }
+    }
+
     pub fn effective_database_url(&self) -> String {
         self.database_url
             .clone()
@@ -81,6 +95,23 @@ pub fn redact_url_password(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    #[test]
+    fn private_networks_stay_open_to_idps_unless_the_operator_blocks_them() {
+        use clap::Parser;
+        let default = Cli::try_parse_from(["orgsso"]).unwrap().config;
+        assert_eq!(default.idp_networks(), IdpNetworks::PublicAndPrivate);
+        let blocked = Cli::try_parse_from(["orgsso", "--sso-block-private-networks"])
+            .unwrap()
+            .config;
+        assert_eq!(blocked.idp_networks(), IdpNetworks::PublicOnly);
+    }
 
     #[test]
     fn passwords_in_database_urls_are_redacted() {

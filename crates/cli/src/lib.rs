@@ -88,7 +88,10 @@ impl App {
             clock,
             entropy,
             mailer,
-            ServiceConfig::new(&config.base_url, secrets_key),
+            ServiceConfig {
+                idp_networks: config.idp_networks(),
+                ..ServiceConfig::new(&config.base_url, secrets_key)
+            },
         );
         let state = AppState::new(hub.clone(), WebConfig::new(&config.base_url));
         Ok(App { hub, state, config })

@@ -203,6 +203,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         data_dir = %config.data_dir.display(),
         database_url = %config.redacted_database_url(),
         smtp_url = %config.redacted_smtp_url(),
+        idp_networks = ?config.idp_networks(),
         "starting orgsso"
     );
     let listener = tokio::net::TcpListener::bind(&config.listen)

@@ -101,7 +101,7 @@ async fn exchange(
         .set_pkce_verifier(PkceCodeVerifier::new(
             callback.pkce_verifier.expose().clone(),
         ))
-        .request_async(http)
+        .request_async(&http.reqwest)
         .await
         .map_err(|e| match e {
             RequestTokenError::ServerResponse(err) => Rejection::TokenExchangeFailed {
@@ -195,7 +195,7 @@ async fn userinfo(
     let client = client(provider, settings, redirect_uri).set_user_info_url(url.clone());
     let claims: UserInfoClaims<RawClaims, CoreGenderClaim> = client
         .user_info(verified.access_token(), None)
-        .request_async(http)
+        .request_async(&http.reqwest)
         .await
         .map_err(|e| match e {
             UserInfoError::Request(HttpClientError::Reqwest(e)) => Rejection::IdpUnreachable {

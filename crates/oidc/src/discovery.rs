@@ -17,10 +17,15 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::keys::JwkSet;
+use crate::network::{GuardedResolver, IdpNetworks};
 use crate::rejection::truncate;
 
 /// The HTTP client every request to an IdP goes through; build it with [`http_client`].
-pub type HttpClient = openidconnect::reqwest::Client;
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    pub(crate) reqwest: openidconnect::reqwest::Client,
+    networks: IdpNetworks,
+}
 
 /// The shortest time between two JWKS fetches: a token naming an unknown key triggers a
 /// refetch (the IdP rotated its keys), but a flood of such tokens must not turn the hub
@@ -31,15 +36,17 @@ pub const JWKS_REFETCH_INTERVAL_S: i64 = 60;
 const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
 
 /// A client for IdP requests: rustls, no redirects (the token endpoint must not bounce the
-/// code or client secret elsewhere, as oauth2 advises), and timeouts so that a slow IdP
-/// cannot hold a request handler.
-pub fn http_client() -> Result<HttpClient, openidconnect::reqwest::Error> {
-    openidconnect::reqwest::Client::builder()
+/// code or client secret elsewhere, as oauth2 advises), timeouts so that a slow IdP
+/// cannot hold a request handler, and only the addresses `networks` allows.
+pub fn http_client(networks: IdpNetworks) -> Result<HttpClient, openidconnect::reqwest::Error> {
+    let reqwest = openidconnect::reqwest::Client::builder()
         .redirect(openidconnect::reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(10))
         .user_agent(concat!("orgsso/", env!("CARGO_PKG_VERSION")))
-        .build()
+        .dns_resolver(Arc::new(GuardedResolver { networks }))
+        .build()?;
+    Ok(HttpClient { reqwest, networks })
 }
 
 /// Why an issuer URL cannot be used. Shown to the admin when they save the configuration.
@@ -66,6 +73,12 @@ pub enum DiscoveryError {
     NoClientSecretAuth { supported: String },
     #[error("the identity provider's {endpoint} URL {url:?} must use https (plain http is only allowed on localhost)")]
     InsecureEndpoint { endpoint: &'static str, url: String },
+    #[error("the {endpoint} URL {url:?} cannot be used: {reason}")]
+    ForbiddenAddress {
+        endpoint: &'static str,
+        url: String,
+        reason: String,
+    },
     #[error(
         "the identity provider's signing keys (JWKS) could not be fetched from {url}: {reason}"
     )]
@@ -88,6 +101,7 @@ impl DiscoveryError {
             Self::NoTokenEndpoint => "oidc.no_token_endpoint",
             Self::NoClientSecretAuth { .. } => "oidc.no_client_secret_auth",
             Self::InsecureEndpoint { .. } => "oidc.insecure_endpoint",
+            Self::ForbiddenAddress { .. } => "oidc.forbidden_address",
             Self::JwksUnreachable { .. } => "oidc.jwks_unreachable",
             Self::JwksInvalid { .. } => "oidc.jwks_invalid",
         }
@@ -290,6 +304,7 @@ pub async fn discover(
     now: Timestamp,
 ) -> Result<Provider, DiscoveryError> {
     let issuer = parse_issuer(issuer_url)?;
+    check_address(http, "issuer", issuer.url())?;
     let url = discovery_url(&issuer);
     let body = get(http, &url).await.map_err(|e| match e {
         Fetch::Unreachable(reason) => DiscoveryError::Unreachable {
@@ -303,8 +318,31 @@ pub async fn discover(
     })?;
     let metadata = parse_metadata(&issuer, url.as_str(), &body)?;
     let (token_url, client_auth) = check_metadata(&metadata)?;
+    // The endpoints the server itself will call; the browser's authorization endpoint is
+    // the browser's business.
+    check_address(http, "token", token_url.url())?;
+    check_address(http, "jwks", metadata.jwks_uri().url())?;
+    if let Some(userinfo) = metadata.userinfo_endpoint() {
+        check_address(http, "userinfo", userinfo.url())?;
+    }
     let keys = fetch_jwks(http, metadata.jwks_uri().url()).await?;
     Ok(Provider::new(metadata, token_url, client_auth, keys, now))
+}
+
+/// Refuses a URL whose host is an IP literal the operator's policy forbids (host names
+/// are checked when the connection is made).
+fn check_address(
+    http: &HttpClient,
+    endpoint: &'static str,
+    url: &openidconnect::url::Url,
+) -> Result<(), DiscoveryError> {
+    http.networks
+        .check_url(url)
+        .map_err(|reason| DiscoveryError::ForbiddenAddress {
+            endpoint,
+            url: url.to_string(),
+            reason,
+        })
 }
 
 fn parse_issuer(issuer_url: &str) -> Result<IssuerUrl, DiscoveryError> {
@@ -466,6 +504,7 @@ enum Fetch {
 
 async fn get(http: &HttpClient, url: &str) -> Result<Vec<u8>, Fetch> {
     let response = http
+        .reqwest
         .get(url)
         .header("accept", "application/json")
         .send()

@@ -9,6 +9,7 @@ mod client;
 mod complete;
 mod discovery;
 mod keys;
+mod network;
 mod rejection;
 mod settings;
 mod verify;
@@ -21,6 +22,7 @@ pub use discovery::{
     discover, http_client, ClientAuth, DiscoveryError, HttpClient, Provider,
     JWKS_REFETCH_INTERVAL_S,
 };
+pub use network::{address_kind, AddressKind, IdpNetworks};
 pub use rejection::{callback_error, Rejection};
 pub use settings::{EmailClaim, InvalidRedirectUri, ProviderSettings, RedirectUri};
 pub use verify::{verify_token_response, VerifiedIdToken};

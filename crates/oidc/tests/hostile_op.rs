@@ -16,7 +16,7 @@ use base64::Engine;
 use orgsso_core::{OsEntropy, Secret, Timestamp};
 use orgsso_oidc::{
     authorization_request, complete, discover, http_client, Callback, ClientAuth, DiscoveryError,
-    EmailClaim, Provider, ProviderSettings, RedirectUri, Rejection, VerifiedLogin,
+    EmailClaim, IdpNetworks, Provider, ProviderSettings, RedirectUri, Rejection, VerifiedLogin,
 };
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -86,9 +86,13 @@ impl Op {
     }
 
     async fn provider(&self, now: Timestamp) -> Provider {
-        discover(&http_client().unwrap(), &self.issuer, now)
-            .await
-            .unwrap()
+        discover(
+            &http_client(IdpNetworks::default()).unwrap(),
+            &self.issuer,
+            now,
+        )
+        .await
+        .unwrap()
     }
 
     fn settings(&self) -> ProviderSettings {
@@ -312,7 +316,7 @@ async fn finish(
         nonce: &login.nonce,
     };
     complete(
-        &http_client().unwrap(),
+        &http_client(IdpNetworks::default()).unwrap(),
         provider,
         &op.settings(),
         callback,
@@ -445,7 +449,7 @@ async fn upn_claim_can_carry_the_email() {
         nonce: &login.nonce,
     };
     let verified = complete(
-        &http_client().unwrap(),
+        &http_client(IdpNetworks::default()).unwrap(),
         &provider,
         &settings,
         callback,
@@ -760,7 +764,7 @@ async fn wrong_client_secret_shows_the_idp_error() {
         nonce: &login.nonce,
     };
     let err = complete(
-        &http_client().unwrap(),
+        &http_client(IdpNetworks::default()).unwrap(),
         &provider,
         &settings,
         callback,
@@ -874,7 +878,7 @@ async fn closed_port() -> u16 {
 async fn discovery_reports_an_unreachable_issuer() {
     let port = closed_port().await;
     let err = discover(
-        &http_client().unwrap(),
+        &http_client(IdpNetworks::default()).unwrap(),
         &format!("http://127.0.0.1:{port}"),
         T0,
     )
@@ -888,7 +892,7 @@ async fn discovery_reports_an_unreachable_issuer() {
 async fn discovery_reports_a_page_that_is_not_a_discovery_document() {
     let op = Op::start().await;
     let err = discover(
-        &http_client().unwrap(),
+        &http_client(IdpNetworks::default()).unwrap(),
         &format!("{}/nothing-here", op.issuer),
         T0,
     )
@@ -904,9 +908,13 @@ async fn discovery_reports_a_page_that_is_not_a_discovery_document() {
 async fn discovery_reports_an_issuer_mismatch() {
     let op = Op::start().await;
     op.with(|s| s.discovery_extra = json!({"issuer": "https://login.example/tenant"}));
-    let err = discover(&http_client().unwrap(), &op.issuer, T0)
-        .await
-        .unwrap_err();
+    let err = discover(
+        &http_client(IdpNetworks::default()).unwrap(),
+        &op.issuer,
+        T0,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         err,
         DiscoveryError::IssuerMismatch {
@@ -920,14 +928,22 @@ async fn discovery_reports_an_issuer_mismatch() {
 async fn discovery_reports_missing_code_flow_and_pkce() {
     let op = Op::start().await;
     op.with(|s| s.discovery_extra = json!({"response_types_supported": ["id_token"]}));
-    let err = discover(&http_client().unwrap(), &op.issuer, T0)
-        .await
-        .unwrap_err();
+    let err = discover(
+        &http_client(IdpNetworks::default()).unwrap(),
+        &op.issuer,
+        T0,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), "oidc.no_code_flow");
     op.with(|s| s.discovery_extra = json!({"code_challenge_methods_supported": ["plain"]}));
-    let err = discover(&http_client().unwrap(), &op.issuer, T0)
-        .await
-        .unwrap_err();
+    let err = discover(
+        &http_client(IdpNetworks::default()).unwrap(),
+        &op.issuer,
+        T0,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), "oidc.no_pkce_s256");
 }
 
@@ -936,16 +952,83 @@ async fn discovery_reports_unreachable_and_invalid_jwks() {
     let op = Op::start().await;
     let closed = closed_port().await;
     op.with(|s| s.discovery_extra = json!({"jwks_uri": format!("http://127.0.0.1:{closed}/jwks")}));
-    let err = discover(&http_client().unwrap(), &op.issuer, T0)
-        .await
-        .unwrap_err();
+    let err = discover(
+        &http_client(IdpNetworks::default()).unwrap(),
+        &op.issuer,
+        T0,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), "oidc.jwks_unreachable");
     op.with(|s| {
         s.discovery_extra =
             json!({"jwks_uri": format!("{}/.well-known/openid-configuration", s.issuer)})
     });
-    let err = discover(&http_client().unwrap(), &op.issuer, T0)
+    let err = discover(
+        &http_client(IdpNetworks::default()).unwrap(),
+        &op.issuer,
+        T0,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "oidc.jwks_invalid");
+}
+
+#[tokio::test]
+async fn discovery_refuses_endpoints_on_link_local_addresses() {
+    let op = Op::start().await;
+    for (extra, endpoint) in [
+        (
+            json!({"jwks_uri": "https://169.254.169.254/latest/meta-data"}),
+            "jwks",
+        ),
+        (
+            json!({"token_endpoint": "https://[::ffff:169.254.169.254]/token"}),
+            "token",
+        ),
+        (
+            json!({"userinfo_endpoint": "https://[fe80::1]/userinfo"}),
+            "userinfo",
+        ),
+    ] {
+        op.with(|s| s.discovery_extra = extra.clone());
+        let err = discover(
+            &http_client(IdpNetworks::default()).unwrap(),
+            &op.issuer,
+            T0,
+        )
         .await
         .unwrap_err();
-    assert_eq!(err.code(), "oidc.jwks_invalid");
+        assert!(
+            matches!(&err, DiscoveryError::ForbiddenAddress { endpoint: e, .. } if *e == endpoint),
+            "{extra}: {err}"
+        );
+        assert!(err.to_string().contains("link-local"), "{err}");
+    }
+    // The keys were never fetched from anywhere.
+    assert_eq!(op.with(|s| s.jwks_fetches), 0);
+}
+
+#[tokio::test]
+async fn an_idp_on_a_private_network_is_refused_when_only_public_ones_are_allowed() {
+    let op = Op::start().await;
+    let public_only = http_client(IdpNetworks::PublicOnly).unwrap();
+    let err = discover(&public_only, &op.issuer, T0).await.unwrap_err();
+    assert_eq!(err.code(), "oidc.forbidden_address", "{err}");
+    // A host name is checked after resolution: localhost is loopback.
+    let by_name = op.issuer.replace("127.0.0.1", "localhost");
+    let err = discover(&public_only, &by_name, T0).await.unwrap_err();
+    assert_eq!(err.code(), "oidc.discovery_unreachable", "{err}");
+    assert!(
+        err.to_string().contains("localhost cannot be used"),
+        "{err}"
+    );
+    // The same IdP is fine under the default policy.
+    discover(
+        &http_client(IdpNetworks::default()).unwrap(),
+        &op.issuer,
+        T0,
+    )
+    .await
+    .unwrap();
 }

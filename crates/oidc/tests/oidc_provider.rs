@@ -8,8 +8,8 @@
 use orgsso_core::{Clock, OsEntropy, Secret, SystemClock};
 use orgsso_oidc::{
     authorization_request, callback_error, check_callback_issuer, check_state, complete, discover,
-    http_client, Callback, EmailClaim, Provider, ProviderSettings, RedirectUri, Rejection,
-    VerifiedLogin, DEFAULT_MAX_SKEW_S,
+    http_client, Callback, EmailClaim, IdpNetworks, Provider, ProviderSettings, RedirectUri,
+    Rejection, VerifiedLogin, DEFAULT_MAX_SKEW_S,
 };
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -206,7 +206,7 @@ struct Started {
 
 /// Runs discovery and the browser part of a login as `username`.
 async fn sign_in(idp: &Idp, username: &str) -> Started {
-    let http = http_client().unwrap();
+    let http = http_client(IdpNetworks::default()).unwrap();
     let provider = discover(&http, &idp.issuer, SystemClock.now())
         .await
         .unwrap();
@@ -251,7 +251,7 @@ async fn finish(started: &Started) -> Result<VerifiedLogin, Rejection> {
         pkce_verifier: &started.verifier,
         nonce: &started.nonce,
     };
-    let http = http_client().unwrap();
+    let http = http_client(IdpNetworks::default()).unwrap();
     complete(
         &http,
         &started.provider,
@@ -326,7 +326,7 @@ async fn cancelling_at_oidc_provider_returns_access_denied() {
     let Some(idp) = start_idp("RS256") else {
         return;
     };
-    let http = http_client().unwrap();
+    let http = http_client(IdpNetworks::default()).unwrap();
     let provider = discover(&http, &idp.issuer, SystemClock.now())
         .await
         .unwrap();
@@ -353,8 +353,12 @@ async fn a_stopped_idp_is_reported_as_unreachable() {
     };
     let issuer = idp.issuer.clone();
     drop(idp);
-    let err = discover(&http_client().unwrap(), &issuer, SystemClock.now())
-        .await
-        .unwrap_err();
+    let err = discover(
+        &http_client(IdpNetworks::default()).unwrap(),
+        &issuer,
+        SystemClock.now(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), "oidc.discovery_unreachable");
 }

@@ -23,6 +23,8 @@ pub use secrets::SecretBox;
 pub use sessions::{Caller, NewSessionCookie};
 pub use tokens::CreatedToken;
 
+pub use orgsso_oidc::IdpNetworks;
+
 use orgsso_core::{Clock, Entropy};
 use orgsso_store::Store;
 use std::sync::Arc;
@@ -36,6 +38,8 @@ pub struct ServiceConfig {
     pub email_verification_ttl_s: i64,
     /// Seals secrets at rest (OIDC client secrets).
     pub secrets_key: orgsso_core::Secret<[u8; 32]>,
+    /// Where OIDC identity providers may live.
+    pub idp_networks: IdpNetworks,
 }
 
 impl ServiceConfig {
@@ -45,6 +49,7 @@ impl ServiceConfig {
             session_ttl_s: 14 * 24 * 3600,
             email_verification_ttl_s: 24 * 3600,
             secrets_key,
+            idp_networks: IdpNetworks::default(),
         }
     }
 }

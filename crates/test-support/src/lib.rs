@@ -48,16 +48,25 @@ impl TestApp {
     }
 
     pub async fn spawn_with_clock(clock: Arc<dyn Clock>) -> TestApp {
-        Self::spawn_inner(clock, "127.0.0.1").await
+        Self::spawn_inner(clock, "127.0.0.1", |_| {}).await
     }
 
     /// Serves on loopback but names itself `http://{host}:{port}`: a browser
     /// then treats it as another site than an IdP on `127.0.0.1`.
     pub async fn spawn_at_host(host: &str) -> TestApp {
-        Self::spawn_inner(Arc::new(SystemClock), host).await
+        Self::spawn_inner(Arc::new(SystemClock), host, |_| {}).await
     }
 
-    async fn spawn_inner(clock: Arc<dyn Clock>, host: &str) -> TestApp {
+    /// The server with some of the operator's settings changed by `configure`.
+    pub async fn spawn_configured(configure: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_inner(Arc::new(SystemClock), "127.0.0.1", configure).await
+    }
+
+    async fn spawn_inner(
+        clock: Arc<dyn Clock>,
+        host: &str,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let store: Arc<dyn Store> = match std::env::var("ORGSSO_TEST_DATABASE_URL") {
             Ok(url) if !url.is_empty() => {
@@ -81,7 +90,7 @@ impl TestApp {
             .expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let base_url = format!("http://{host}:{port}");
-        let config = Config {
+        let mut config = Config {
             listen: format!("127.0.0.1:{port}"),
             base_url: base_url.clone(),
             data_dir: data_dir.path().to_path_buf(),
@@ -89,7 +98,9 @@ impl TestApp {
             smtp_url: None,
             secrets_key: None,
             mail_from: "orgsso <noreply@localhost>".into(),
+            sso_block_private_networks: false,
         };
+        configure(&mut config);
         let app = App::with_store(config, store.clone(), clock).expect("app");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {

@@ -45,7 +45,11 @@ struct World {
 
 impl Hub {
     async fn new() -> Hub {
-        let app = TestApp::spawn().await;
+        Self::on(TestApp::spawn().await).await
+    }
+
+    /// alice, admin of acme, on `app`.
+    async fn on(app: TestApp) -> Hub {
         let admin = app.user("alice").await;
         app.org(&admin, ORG).await;
         Hub { app, admin }
@@ -544,6 +548,65 @@ async fn an_idp_that_is_down_gives_clear_errors() {
     let (status, error) = error_of(res).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error["field"], "issuer_url", "{error}");
+}
+
+/// Issuer URLs are typed by org admins and fetched by the server: a
+/// link-local address (the cloud metadata service) is refused on save
+/// without being contacted, whatever the operator's settings.
+#[tokio::test]
+async fn an_issuer_on_a_link_local_address_is_refused_on_save() {
+    let hub = Hub::new().await;
+    for issuer in [
+        "https://169.254.169.254/latest",
+        "https://[::ffff:169.254.169.254]/",
+        "https://[fe80::1]/",
+    ] {
+        let res = hub.save_config(issuer, "orgsso-acme", "s").await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{issuer}");
+        let page = res.text().await.unwrap();
+        assert!(page.contains("link-local"), "{issuer}: {page}");
+    }
+    let state = hub.api_state().await;
+    assert!(state["latest_config"].is_null(), "nothing saved: {state}");
+}
+
+/// With `--sso-block-private-networks` the real IdP on loopback is refused
+/// on save, by name, and nothing is saved; the same IdP is accepted by a
+/// hub with the default settings (every other test here).
+#[tokio::test]
+async fn an_operator_can_keep_identity_providers_off_private_networks() {
+    if let Some(why) = OidcIdp::unavailable() {
+        orgsso_test_support::skip_without_peer(&why);
+        return;
+    }
+    let hub =
+        Hub::on(TestApp::spawn_configured(|c| c.sso_block_private_networks = true).await).await;
+    let idp = OidcIdp::for_org(&hub.app.base_url, ORG);
+    let res = hub
+        .admin
+        .post_json(
+            &format!("/api/orgs/{ORG}/sso/oidc"),
+            json!({"issuer_url": idp.issuer, "client_id": idp.client_id, "client_secret": idp.client_secret}),
+        )
+        .await;
+    let (status, error) = error_of(res).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error["field"], "issuer_url", "{error}");
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("only contacts identity providers on public addresses"),
+        "{error}"
+    );
+    // By name too: `localhost` resolves to loopback only.
+    let by_name = idp.issuer.replace("127.0.0.1", "localhost");
+    let res = hub
+        .save_config(&by_name, &idp.client_id, &idp.client_secret)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("localhost cannot be used"), "{page}");
+    let state = hub.api_state().await;
+    assert!(state["latest_config"].is_null(), "nothing saved: {state}");
 }
 
 #[tokio::test]

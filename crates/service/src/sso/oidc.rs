@@ -66,7 +66,7 @@ impl Hub {
     async fn http(&self) -> ServiceResult<&orgsso_oidc::HttpClient> {
         self.providers
             .http
-            .get_or_try_init(|| async { orgsso_oidc::http_client() })
+            .get_or_try_init(|| async { orgsso_oidc::http_client(self.config.idp_networks) })
             .await
             .map_err(|_| {
                 ServiceError::Precondition("the HTTP client for identity providers could not start")
