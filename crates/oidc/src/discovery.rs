@@ -502,6 +502,24 @@ enum Fetch {
     Status(String),
 }
 
+/// Fetches a small document (at most 512 KiB) from an identity provider through the same
+/// guarded client, for what OIDC discovery does not cover (a SAML IdP's metadata). The URL
+/// must be https (http only on localhost). `Err` says why, in words for the admin.
+pub async fn fetch_document(http: &HttpClient, url: &str) -> Result<Vec<u8>, String> {
+    let parsed = openidconnect::url::Url::parse(url.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .ok_or_else(|| "it is not a valid absolute URL".to_owned())?;
+    if !is_secure(&parsed) {
+        return Err("it must use https (plain http is only allowed on localhost)".to_owned());
+    }
+    http.networks.check_url(&parsed)?;
+    get(http, parsed.as_str()).await.map_err(|e| match e {
+        Fetch::Unreachable(reason) => format!("it could not be reached: {reason}"),
+        Fetch::Status(reason) => reason,
+    })
+}
+
 async fn get(http: &HttpClient, url: &str) -> Result<Vec<u8>, Fetch> {
     let response = http
         .reqwest
@@ -511,6 +529,17 @@ async fn get(http: &HttpClient, url: &str) -> Result<Vec<u8>, Fetch> {
         .await
         .map_err(|e| Fetch::Unreachable(describe_reqwest(&e)))?;
     let status = response.status();
+    if status.is_redirection() {
+        let to = response
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .map(|l| truncate(l, 200))
+            .unwrap_or_default();
+        return Err(Fetch::Status(format!(
+            "HTTP status {status} to {to:?}; redirects are not followed, give the final URL"
+        )));
+    }
     if !status.is_success() {
         return Err(Fetch::Status(format!("HTTP status {status}")));
     }

@@ -19,7 +19,7 @@ pub use authorize::{
 };
 pub use complete::{complete, Callback, VerifiedLogin};
 pub use discovery::{
-    discover, http_client, ClientAuth, DiscoveryError, HttpClient, Provider,
+    discover, fetch_document, http_client, ClientAuth, DiscoveryError, HttpClient, Provider,
     JWKS_REFETCH_INTERVAL_S,
 };
 pub use network::{address_kind, AddressKind, IdpNetworks};

@@ -10,7 +10,7 @@ use orgsso_store::SsoSession;
 use orgsso_test_support::simplesamlphp::{
     IdpUser, SamlPost, SigningKey, SimpleSamlIdp, SpRegistration,
 };
-use orgsso_test_support::{json_body, Client, StatusCode, TestApp, PASSWORD};
+use orgsso_test_support::{error_of, json_body, Client, StatusCode, TestApp, PASSWORD};
 use serde_json::json;
 
 struct World {
@@ -356,6 +356,92 @@ async fn a_configuration_must_pass_its_test_through_the_idp_before_it_can_be_ena
         "enable an untested change: {status}"
     );
     assert_eq!(w.enabled("acme").await, (true, Some(untested)));
+}
+
+/// The admin gives only the IdP's metadata URL: the server fetches it, the
+/// sign-on URL, entity ID and certificate come from it, and the test round
+/// trip through the IdP passes. A URL that is not usable is refused on
+/// `metadata_url` and saves nothing.
+#[tokio::test]
+async fn an_admin_imports_the_idp_metadata_from_its_url() {
+    let Some(w) = world(&["acme"], SigningKey::First).await else {
+        return;
+    };
+    let alice = w.app.user("alice").await;
+    w.app.org(&alice, "acme").await;
+    let metadata_url = w.idp.idp_entity_id(); // SimpleSAMLphp serves its metadata at its entity ID
+
+    let refusals = [
+        // Not a metadata document: the hub's own health check.
+        (
+            format!("{}/healthz", w.app.base_url),
+            "is not usable IdP metadata",
+        ),
+        // SimpleSAMLphp redirects unknown paths; redirects are not followed.
+        (
+            format!("{}/nothing-here", w.idp.base_url()),
+            "redirects are not followed",
+        ),
+        ("https://169.254.169.254/metadata".to_owned(), "link-local"),
+        ("http://idp.example.com/metadata".to_owned(), "https"),
+    ];
+    for (url, why) in &refusals {
+        let res = alice
+            .post_json("/api/orgs/acme/sso/saml", json!({ "metadata_url": url }))
+            .await;
+        let (status, error) = error_of(res).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {error}");
+        assert_eq!(error["field"], "metadata_url", "{url}: {error}");
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(message.contains(why), "{url}: {error}");
+    }
+    let id = w.org_id("acme").await;
+    assert!(w.app.store.latest_sso_config(id).await.unwrap().is_none());
+
+    // The form, with nothing but the URL.
+    let csrf = alice.page_csrf(&settings("acme")).await;
+    let res = alice
+        .post_form(
+            &format!("{}/saml", settings("acme")),
+            &[("csrf_token", &csrf), ("metadata_url", &metadata_url)],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "save from the metadata URL"
+    );
+    let to_idp = location(&res);
+    assert!(
+        to_idp.starts_with(&format!("{}?SAMLRequest=", w.idp.sso_url())),
+        "{to_idp}"
+    );
+    let config = w
+        .app
+        .store
+        .latest_sso_config(id)
+        .await
+        .unwrap()
+        .expect("saved");
+    let saved: serde_json::Value = serde_json::from_str(&config.settings).unwrap();
+    assert_eq!(saved["idp_entity_id"], w.idp.idp_entity_id().as_str());
+    assert_eq!(saved["idp_sso_url"], w.idp.sso_url().as_str());
+    let pem_body = |pem: &str| {
+        pem.lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect::<String>()
+    };
+    assert_eq!(
+        pem_body(saved["certificates"][0].as_str().unwrap()),
+        pem_body(&w.idp.cert_pem(SigningKey::First)),
+        "the IdP's own signing certificate"
+    );
+
+    let post = w.at_idp(&alice, &to_idp, "alice").await;
+    let res = w.post_acs(&alice, &post).await;
+    assert_eq!(location(&res), format!("{}?done=tested", settings("acme")));
+    let page = w.settings_page(&alice, "acme").await;
+    assert!(page.contains("✔ Tested"), "{page}");
 }
 
 #[tokio::test]

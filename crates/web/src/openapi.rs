@@ -363,7 +363,7 @@ fn schemas() -> Value {
         "UpdateRepo": obj(&[("visibility", en(&["public", "private"])), ("readme", s())], &[]),
         "SsoState": obj(&[("enabled", json!({"type": "boolean"})), ("active_config", json!({"type": "integer", "nullable": true})), ("session_timeout_s", json!({"type": "integer"})), ("allow_idp_initiated", json!({"type": "boolean"})), ("saml_sp", json!({"type": "object"})), ("latest_config", json!({"type": "object", "nullable": true})), ("sso_users", json!({"type": "array", "items": {"type": "object"}}))], &["enabled"]),
         "SsoOptions": obj(&[("session_timeout_s", json!({"type": "integer"})), ("allow_idp_initiated", json!({"type": "boolean"}))], &["session_timeout_s", "allow_idp_initiated"]),
-        "SamlConfig": obj(&[("idp_sso_url", s()), ("idp_entity_id", s()), ("certificates", s()), ("metadata_xml", s()), ("allow_sha1", json!({"type": "boolean"}))], &[]),
+        "SamlConfig": obj(&[("idp_sso_url", s()), ("idp_entity_id", s()), ("certificates", s()), ("metadata_xml", s()), ("metadata_url", s()), ("allow_sha1", json!({"type": "boolean"}))], &[]),
         "SavedConfig": obj(&[("config_id", json!({"type": "integer"})), ("tested", json!({"type": "boolean"})), ("test_url", s())], &["config_id", "test_url"]),
         "OidcConfig": obj(&[("issuer_url", s()), ("client_id", s()), ("client_secret", s()), ("scopes", s()), ("email_claim", en(&["email", "upn", "preferred_username"]))], &["issuer_url", "client_id", "client_secret"]),
         "OidcConfig": obj(&[("issuer_url", s()), ("client_id", s()), ("client_secret", s()), ("scopes", s()), ("email_claim", en(&["email", "upn", "preferred_username"]))], &["issuer_url", "client_id", "client_secret"]),

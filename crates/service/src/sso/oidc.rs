@@ -63,7 +63,8 @@ impl Hub {
         format!("{}/organizations/{org}/oidc/callback", self.config.base_url)
     }
 
-    async fn http(&self) -> ServiceResult<&orgsso_oidc::HttpClient> {
+    /// The guarded client for every request to an IdP (OIDC, and SAML metadata).
+    pub(crate) async fn http(&self) -> ServiceResult<&orgsso_oidc::HttpClient> {
         self.providers
             .http
             .get_or_try_init(|| async { orgsso_oidc::http_client(self.config.idp_networks) })

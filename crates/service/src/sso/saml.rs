@@ -33,6 +33,8 @@ pub struct SamlSettingsInput {
     #[serde(rename = "certificates")]
     pub certificates_pem: String,
     pub metadata_xml: String,
+    /// Where the IdP publishes its metadata; fetched on save when no XML is given.
+    pub metadata_url: String,
     pub allow_sha1: bool,
 }
 
@@ -224,6 +226,21 @@ impl Hub {
 
     /// Saves a new SAML configuration (untested) and starts its test:
     /// returns the IdP URL to send the admin to.
+    /// The IdP's metadata document at `url`, through the guarded IdP client.
+    async fn fetch_saml_metadata(&self, url: &str) -> ServiceResult<String> {
+        let refused = |why: String| {
+            FieldError::new(
+                "metadata_url",
+                format!("the IdP metadata could not be fetched from {url}: {why}"),
+            )
+        };
+        let http = self.http().await?;
+        let body = orgsso_oidc::fetch_document(http, url)
+            .await
+            .map_err(refused)?;
+        String::from_utf8(body).map_err(|_| refused("it is not UTF-8 text".into()).into())
+    }
+
     pub async fn save_saml_config(
         &self,
         caller: &Caller,
@@ -231,7 +248,31 @@ impl Hub {
         input: SamlSettingsInput,
     ) -> ServiceResult<SavedConfig> {
         let org = self.org_admin(caller, name).await?;
-        let settings = input.validate(self.clock.now())?;
+        let from_url =
+            input.metadata_xml.trim().is_empty() && !input.metadata_url.trim().is_empty();
+        let input_url = input.metadata_url.clone();
+        let input = if from_url {
+            SamlSettingsInput {
+                metadata_xml: self.fetch_saml_metadata(input.metadata_url.trim()).await?,
+                ..input
+            }
+        } else {
+            input
+        };
+        let settings = input.validate(self.clock.now()).map_err(|e| {
+            // A document that came from the URL is reported on the field the admin filled.
+            match (from_url, e.field) {
+                (true, "metadata_xml") => FieldError::new(
+                    "metadata_url",
+                    format!(
+                        "the document at {} is not usable IdP metadata: {}",
+                        input_url.trim(),
+                        e.message
+                    ),
+                ),
+                _ => e,
+            }
+        })?;
         let admin = caller.writer()?;
         let json = serde_json::to_string(&settings)
             .map_err(|_| ServiceError::Precondition("the settings could not be stored"))?;

@@ -69,6 +69,7 @@ struct FormValues {
     idp_sso_url: String,
     idp_entity_id: String,
     certificates: String,
+    metadata_url: String,
     allow_sha1: bool,
 }
 
@@ -204,6 +205,7 @@ async fn sso_page(
                 idp_sso_url: s.idp_sso_url,
                 idp_entity_id: s.idp_entity_id,
                 certificates: s.certificates.join(""),
+                metadata_url: String::new(),
                 allow_sha1: s.allow_sha1,
             })
             .unwrap_or_default()
@@ -282,6 +284,7 @@ struct SamlForm {
     idp_entity_id: String,
     certificates: String,
     metadata_xml: String,
+    metadata_url: String,
     allow_sha1: Option<String>,
 }
 
@@ -297,6 +300,7 @@ async fn save_saml(
         idp_entity_id: form.idp_entity_id.clone(),
         certificates_pem: form.certificates.clone(),
         metadata_xml: form.metadata_xml,
+        metadata_url: form.metadata_url.clone(),
         allow_sha1: form.allow_sha1.is_some(),
     };
     match app.hub.save_saml_config(&auth.caller, &name, input).await {
@@ -307,6 +311,7 @@ async fn save_saml(
                 idp_sso_url: form.idp_sso_url,
                 idp_entity_id: form.idp_entity_id,
                 certificates: form.certificates,
+                metadata_url: form.metadata_url,
                 allow_sha1: form.allow_sha1.is_some(),
             };
             let page = sso_page(
