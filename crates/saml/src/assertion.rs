@@ -42,7 +42,10 @@ pub struct VerifiedAssertion {
     /// The IdP's limit on the session (AuthnStatement SessionNotOnOrAfter), if any.
     #[serde(serialize_with = "rfc3339_opt")]
     pub session_not_on_or_after: Option<Timestamp>,
-    /// The AuthnRequest ID the Response answers; `None` for unsolicited responses.
+    /// The AuthnRequest ID the Response answers, as the IdP wrote it (the signed bearer
+    /// confirmation's, else the Response's); `None` for an unsolicited response. A caller
+    /// that expected none must refuse a response answering a request it has no record of,
+    /// rather than take it as unsolicited.
     pub in_response_to: Option<String>,
 }
 
@@ -146,7 +149,11 @@ pub(crate) fn verify_document(
     }
 
     check_response(response, config)?;
-    read_assertion(assertion, config, now)
+    let mut verified = read_assertion(assertion, config, now)?;
+    if verified.in_response_to.is_none() {
+        verified.in_response_to = response.attribute("InResponseTo").map(str::to_owned);
+    }
+    Ok(verified)
 }
 
 /// One enveloped signature checked alone, with none of the SAML rules: the Response's own,
@@ -400,8 +407,20 @@ fn read_assertion(
         assertion_id,
         not_on_or_after,
         session_not_on_or_after,
-        in_response_to: config.expected_in_response_to.clone(),
+        in_response_to: config
+            .expected_in_response_to
+            .clone()
+            .or_else(|| bearer_in_response_to(subject)),
     })
+}
+
+/// The InResponseTo of the first bearer confirmation that carries one.
+fn bearer_in_response_to(subject: Node) -> Option<String> {
+    children(subject, SAML_NS, "SubjectConfirmation")
+        .filter(|c| c.attribute("Method") == Some(BEARER))
+        .flat_map(|c| children(c, SAML_NS, "SubjectConfirmationData"))
+        .find_map(|data| data.attribute("InResponseTo"))
+        .map(str::to_owned)
 }
 
 /// Every AudienceRestriction must name this SP exactly (they are ANDed, SAML core 2.5.1.4).

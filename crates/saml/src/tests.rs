@@ -167,9 +167,11 @@ fn a_second_failing_bearer_confirmation_does_not_hide_a_passing_one() {
 }
 
 #[test]
-fn in_response_to_is_ignored_for_unsolicited_logins_and_checked_when_expected() {
+fn in_response_to_is_reported_for_unsolicited_logins_and_checked_when_expected() {
     let xml = both_with(r#"Destination="#, r#"InResponseTo="_req1" Destination="#);
-    accept(&xml);
+    // Without an expected request the library accepts and reports it: the caller decides.
+    assert_eq!(accept(&xml).in_response_to.as_deref(), Some("_req1"));
+    assert_eq!(accept(&signed()).in_response_to, None);
     let mut config = config();
     config.expected_in_response_to = Some("_req1".to_owned());
     let v = verify(xml.as_bytes(), &config, now()).unwrap();

@@ -254,20 +254,33 @@ impl SsoStore for PostgresStore {
     async fn take_sso_request(
         &self,
         handle_hash: &str,
+        hub_session_hash: &str,
         now: Timestamp,
     ) -> StoreResult<Option<SsoRequest>> {
         // Deleted whether or not it has expired: an expired request is useless.
         let taken = sqlx::query(concat!(
-            "DELETE FROM sso_requests WHERE handle_hash = $1 RETURNING ",
+            "DELETE FROM sso_requests WHERE handle_hash = $1 AND hub_session_hash = $2 RETURNING ",
             sso_request_columns!()
         ))
         .bind(handle_hash)
+        .bind(hub_session_hash)
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?
         .map(|row| rows::sso_request(&row))
         .transpose()?;
         Ok(taken.filter(|request| now < request.expires_at))
+    }
+
+    async fn sso_request_pending(&self, handle_hash: &str, now: Timestamp) -> StoreResult<bool> {
+        let found =
+            sqlx::query("SELECT 1 FROM sso_requests WHERE handle_hash = $1 AND expires_at > $2")
+                .bind(handle_hash)
+                .bind(now.unix())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db)?;
+        Ok(found.is_some())
     }
 
     async fn remember_assertion(

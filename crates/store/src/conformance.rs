@@ -98,6 +98,7 @@ macro_rules! conformance_suite {
             sso_sessions_are_per_org,
             deleting_org_sessions_leaves_other_orgs_alone,
             sso_requests_are_single_use,
+            another_session_cannot_take_or_cancel_a_pending_request,
             expired_sso_requests_are_refused,
             an_assertion_is_accepted_once,
             an_expired_assertion_record_no_longer_blocks,
@@ -1733,16 +1734,22 @@ pub async fn sso_requests_are_single_use(store: &dyn Store) {
     store.create_sso_request(saml.clone()).await.unwrap();
 
     assert_eq!(
-        store.take_sso_request("h1", at(1)).await.unwrap(),
+        store.take_sso_request("h1", "hub-h1", at(1)).await.unwrap(),
         Some(request)
     );
-    assert_eq!(store.take_sso_request("h1", at(1)).await.unwrap(), None);
     assert_eq!(
-        store.take_sso_request("unknown", at(1)).await.unwrap(),
+        store.take_sso_request("h1", "hub-h1", at(1)).await.unwrap(),
         None
     );
     assert_eq!(
-        store.take_sso_request("h2", at(1)).await.unwrap(),
+        store
+            .take_sso_request("unknown", "hub-unknown", at(1))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.take_sso_request("h2", "hub-h2", at(1)).await.unwrap(),
         Some(saml)
     );
 
@@ -1752,8 +1759,8 @@ pub async fn sso_requests_are_single_use(store: &dyn Store) {
         .await
         .unwrap();
     let (a, b) = join2(
-        store.take_sso_request("h3", at(1)),
-        store.take_sso_request("h3", at(1)),
+        store.take_sso_request("h3", "hub-h3", at(1)),
+        store.take_sso_request("h3", "hub-h3", at(1)),
     )
     .await;
     let won = [a.unwrap(), b.unwrap()]
@@ -1763,15 +1770,54 @@ pub async fn sso_requests_are_single_use(store: &dyn Store) {
     assert_eq!(won, 1);
 }
 
+pub async fn another_session_cannot_take_or_cancel_a_pending_request(store: &dyn Store) {
+    let (admin, _, config) = org_with_config(store, "acme", true).await;
+    let request = sso_request("h1", admin.id, &config, at(600));
+    store.create_sso_request(request.clone()).await.unwrap();
+    assert!(store.sso_request_pending("h1", at(1)).await.unwrap());
+    assert!(!store.sso_request_pending("unknown", at(1)).await.unwrap());
+
+    assert_eq!(
+        store
+            .take_sso_request("h1", "hub-thief", at(1))
+            .await
+            .unwrap(),
+        None
+    );
+    // Still pending for its own session, which takes it once.
+    assert!(store.sso_request_pending("h1", at(1)).await.unwrap());
+    assert_eq!(
+        store.take_sso_request("h1", "hub-h1", at(1)).await.unwrap(),
+        Some(request)
+    );
+    assert!(!store.sso_request_pending("h1", at(1)).await.unwrap());
+
+    // An expired request is not pending.
+    store
+        .create_sso_request(sso_request("h2", admin.id, &config, at(600)))
+        .await
+        .unwrap();
+    assert!(!store.sso_request_pending("h2", at(600)).await.unwrap());
+}
+
 pub async fn expired_sso_requests_are_refused(store: &dyn Store) {
     let (admin, _, config) = org_with_config(store, "acme", true).await;
     store
         .create_sso_request(sso_request("h1", admin.id, &config, at(600)))
         .await
         .unwrap();
-    assert_eq!(store.take_sso_request("h1", at(600)).await.unwrap(), None);
+    assert_eq!(
+        store
+            .take_sso_request("h1", "hub-h1", at(600))
+            .await
+            .unwrap(),
+        None
+    );
     // Refused once expired, even if asked again with an earlier time.
-    assert_eq!(store.take_sso_request("h1", at(1)).await.unwrap(), None);
+    assert_eq!(
+        store.take_sso_request("h1", "hub-h1", at(1)).await.unwrap(),
+        None
+    );
 }
 
 pub async fn an_assertion_is_accepted_once(store: &dyn Store) {
@@ -1837,7 +1883,7 @@ pub async fn expired_sso_rows_are_purged_and_live_ones_kept(store: &dyn Store) {
     assert_eq!(store.purge_expired_sso(at(500)).await.unwrap(), 2);
     // The live request and assertion record survive and still do their job.
     assert!(store
-        .take_sso_request("new", at(500))
+        .take_sso_request("new", "hub-new", at(500))
         .await
         .unwrap()
         .is_some());

@@ -211,12 +211,18 @@ pub trait SsoStore: Send + Sync {
     async fn delete_sso_sessions_of_org(&self, org: OrgId) -> StoreResult<u64>;
 
     async fn create_sso_request(&self, request: SsoRequest) -> StoreResult<()>;
-    /// Consumes a pending request (single use); `None` if unknown or expired.
+    /// Consumes the pending request `handle_hash` started by the hub session
+    /// `hub_session_hash` (single use); `None` if unknown, expired, or started
+    /// by another session, which keeps it: a stolen callback presented
+    /// elsewhere does not cancel the owner's sign-in.
     async fn take_sso_request(
         &self,
         handle_hash: &str,
+        hub_session_hash: &str,
         now: Timestamp,
     ) -> StoreResult<Option<SsoRequest>>;
+    /// Whether `handle_hash` names a pending, unexpired request of any session.
+    async fn sso_request_pending(&self, handle_hash: &str, now: Timestamp) -> StoreResult<bool>;
 
     /// Records a SAML assertion as used until `expires_at`. `false` when the
     /// same (issuer, assertion id) was already recorded and has not expired: a replay.

@@ -696,6 +696,11 @@ async fn a_callback_presented_by_another_browser_is_refused() {
         .await;
     assert!(w.hub.sso_session("mallory").await.is_none());
     assert!(w.hub.sso_session("bob").await.is_none());
+
+    // Neither refusal cancelled bob's sign-in: his own browser finishes it.
+    let res = back_at_hub(&bob, &callback).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(w.hub.sso_session("bob").await.is_some());
 }
 
 /// The hub's callback against a hostile OP: every broken ID token is refused,

@@ -667,20 +667,36 @@ async fn a_captured_response_cannot_be_replayed() {
     assert!(w.last_failure("acme").await.starts_with("saml.replayed"));
     assert!(w.sso_session("carol", "acme").await.is_none());
 
-    // The answer to an SP-initiated request cannot be posted a second time either.
+    // The answer to an SP-initiated request: not through the IdP-initiated
+    // door (without its RelayState), not in another browser, and only once.
+    // The refused attempts do not use it up for bob.
     let res = bob
         .get("/organizations/acme/sso?return_to=/organizations/acme")
         .await;
     let sp_post = w.at_idp(&bob, &location(&res), "bob").await;
     assert!(!sp_post.relay_state.is_empty());
+    let as_unsolicited = SamlPost {
+        relay_state: String::new(),
+        ..sp_post.clone()
+    };
+    let (status, _) = body(w.post_acs(&bob, &as_unsolicited).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let reason = w.last_failure("acme").await;
+    assert!(reason.starts_with("saml.unknown_request"), "{reason}");
+    let (status, _) = body(w.post_acs(&carol, &sp_post).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let reason = w.last_failure("acme").await;
+    assert!(reason.starts_with("sso.request_mismatch"), "{reason}");
+    assert!(w.sso_session("carol", "acme").await.is_none());
     assert_eq!(
         w.post_acs(&bob, &sp_post).await.status(),
         StatusCode::SEE_OTHER
     );
+    // Posted again, its request is used up: it answers nothing pending.
     let (status, _) = body(w.post_acs(&bob, &sp_post).await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let reason = w.last_failure("acme").await;
-    assert!(reason.starts_with("saml.replayed"), "{reason}");
+    assert!(reason.starts_with("saml.unknown_request"), "{reason}");
     assert_eq!(w.count("acme", "sso.login").await, 2);
 }
 

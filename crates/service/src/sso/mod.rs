@@ -291,28 +291,37 @@ impl Hub {
         {
             return Ok(None);
         }
-        let Some(request) = self
-            .store
-            .take_sso_request(&orgsso_core::entropy::sha256_hex(handle), self.clock.now())
-            .await?
-        else {
-            return Ok(None);
+        let handle_hash = orgsso_core::entropy::sha256_hex(handle);
+        let now = self.clock.now();
+        // Only the browser session that started the sign-in can take it; any
+        // other finds it still pending and is refused, leaving it to its owner.
+        let taken = match &caller.session {
+            Some(session) => {
+                self.store
+                    .take_sso_request(&handle_hash, &session.id_hash, now)
+                    .await?
+            }
+            None => None,
         };
-        let same_browser = caller
-            .session
-            .as_ref()
-            .is_some_and(|s| s.id_hash == request.hub_session_hash)
-            && caller.viewer.id() == Some(request.user);
-        if request.org != org.id || !same_browser {
-            let refusal = SsoRefusal {
-                code: "sso.request_mismatch",
-                member_message: "This sign-in was started in another browser session or for another organization. Start it again from the organization's page.".into(),
-                admin_detail: "the sign-in response belongs to a request started by another hub session or organization".into(),
-            };
-            // Audited like every other refused sign-in (B5).
-            return Err(self.refuse_sso(org, caller.viewer.id(), refusal).await);
+        let request = match taken {
+            Some(request) => Some(request),
+            None if self.store.sso_request_pending(&handle_hash, now).await? => None,
+            None => return Ok(None),
+        };
+        match request {
+            Some(request) if request.org == org.id && caller.viewer.id() == Some(request.user) => {
+                Ok(Some(request))
+            }
+            _ => {
+                let refusal = SsoRefusal {
+                    code: "sso.request_mismatch",
+                    member_message: "This sign-in was started in another browser session or for another organization. Start it again from the organization's page.".into(),
+                    admin_detail: "the sign-in response belongs to a request started by another hub session or organization".into(),
+                };
+                // Audited like every other refused sign-in (B5).
+                Err(self.refuse_sso(org, caller.viewer.id(), refusal).await)
+            }
         }
-        Ok(Some(request))
     }
 
     /// The identity check shared by both protocols (S9): the asserted email
