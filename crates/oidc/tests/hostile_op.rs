@@ -15,8 +15,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use orgsso_core::{OsEntropy, Secret, Timestamp};
 use orgsso_oidc::{
-    authorization_request, complete, discover, http_client, Callback, ClientAuth, DiscoveryError,
-    EmailClaim, IdpNetworks, Provider, ProviderSettings, RedirectUri, Rejection, VerifiedLogin,
+    authorization_request, complete, discover, fetch_document, http_client, Callback, ClientAuth,
+    DiscoveryError, EmailClaim, IdpNetworks, Provider, ProviderSettings, RedirectUri, Rejection,
+    VerifiedLogin,
 };
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -1031,4 +1032,60 @@ async fn an_idp_on_a_private_network_is_refused_when_only_public_ones_are_allowe
     )
     .await
     .unwrap();
+}
+
+/// `fetch_document` (a SAML IdP's metadata): every way a URL can be unusable is refused
+/// with a reason for the admin; a small document at an allowed address is returned.
+#[tokio::test]
+async fn fetching_an_idp_document_refuses_every_unusable_url() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = Router::new()
+        .route("/metadata", get(|| async { "<EntityDescriptor/>" }))
+        .route("/huge", get(|| async { "x".repeat(600 * 1024) }))
+        .route(
+            "/moved",
+            get(|| async {
+                (
+                    StatusCode::FOUND,
+                    [("location", "https://elsewhere.example/md")],
+                )
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let http = http_client(IdpNetworks::default()).unwrap();
+
+    let body = fetch_document(&http, &format!("{base}/metadata"))
+        .await
+        .unwrap();
+    assert_eq!(body, b"<EntityDescriptor/>");
+
+    let closed = closed_port().await;
+    for (url, why) in [
+        ("not a url".to_owned(), "not a valid absolute URL"),
+        (
+            "ftp://idp.example/md".to_owned(),
+            "not a valid absolute URL",
+        ),
+        ("http://idp.example/md".to_owned(), "must use https"),
+        ("https://169.254.169.254/md".to_owned(), "link-local"),
+        (
+            format!("http://127.0.0.1:{closed}/md"),
+            "could not be reached",
+        ),
+        (format!("{base}/missing"), "HTTP status 404"),
+        (format!("{base}/huge"), "too large"),
+        (
+            format!("{base}/moved"),
+            "\"https://elsewhere.example/md\"; redirects are not followed",
+        ),
+    ] {
+        let err = fetch_document(&http, &url).await.unwrap_err();
+        assert!(err.contains(why), "{url}: {err}");
+    }
+    let public_only = http_client(IdpNetworks::PublicOnly).unwrap();
+    let err = fetch_document(&public_only, &format!("{base}/metadata"))
+        .await
+        .unwrap_err();
+    assert!(err.contains("public addresses"), "{err}");
 }
