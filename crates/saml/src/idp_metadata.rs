@@ -1,4 +1,4 @@
-//! Reads an IdP's SAML metadata (pasted or uploaded by an admin): its entity
+//! Reads an IdP's SAML metadata (pasted, uploaded or fetched from its URL): its entity
 //! ID, its HTTP-Redirect sign-on URL and its signing certificates. The
 //! document is parsed like a Response: no DTD, bounded size.
 
@@ -27,6 +27,8 @@ pub enum MetadataError {
     Malformed(String),
     #[error("no IdP EntityDescriptor (IDPSSODescriptor) found in the metadata")]
     NoIdpDescriptor,
+    #[error("the metadata describes {count} identity providers (a federation aggregate?); give the metadata of the one IdP")]
+    SeveralIdps { count: usize },
     #[error("the IdP offers no SingleSignOnService with the HTTP-Redirect binding")]
     NoRedirectBinding,
     #[error("the IdP metadata lists no signing certificate")]
@@ -42,14 +44,20 @@ pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata, MetadataError> {
     }
     let doc =
         roxmltree::Document::parse(xml).map_err(|e| MetadataError::Malformed(e.to_string()))?;
-    let entity = doc
+    // Picking one IdP out of several would be a guess about whom to trust.
+    let idps: Vec<_> = doc
         .descendants()
         .filter(|n| n.has_tag_name((MD_NS, "EntityDescriptor")))
-        .find(|n| {
+        .filter(|n| {
             n.children()
                 .any(|c| c.has_tag_name((MD_NS, "IDPSSODescriptor")))
         })
-        .ok_or(MetadataError::NoIdpDescriptor)?;
+        .collect();
+    let entity = match idps[..] {
+        [] => return Err(MetadataError::NoIdpDescriptor),
+        [one] => one,
+        ref many => return Err(MetadataError::SeveralIdps { count: many.len() }),
+    };
     let entity_id = entity
         .attribute("entityID")
         .unwrap_or_default()
@@ -160,6 +168,26 @@ mod tests {
             parse_idp_metadata(&md),
             Err(MetadataError::NoRedirectBinding)
         );
+    }
+
+    #[test]
+    fn an_aggregate_of_several_idps_is_refused_and_of_one_is_read() {
+        let entity = METADATA.trim_start_matches("<?xml version=\"1.0\"?>");
+        let aggregate = |entities: &[&str]| {
+            format!(
+                r#"<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">{}</md:EntitiesDescriptor>"#,
+                entities.concat()
+            )
+        };
+        let other = entity.replace("https://idp.example/metadata", "https://other.example/md");
+        assert_eq!(
+            parse_idp_metadata(&aggregate(&[entity, &other])),
+            Err(MetadataError::SeveralIdps { count: 2 })
+        );
+        let sp = crate::sp::sp_metadata_xml("https://sp", "https://sp/acs");
+        let sp = sp.trim_start_matches(r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+        let one = parse_idp_metadata(&aggregate(&[sp, entity])).unwrap();
+        assert_eq!(one.entity_id, "https://idp.example/metadata");
     }
 
     #[test]
