@@ -22,7 +22,7 @@ pub use discovery::{
     discover, fetch_document, http_client, ClientAuth, DiscoveryError, HttpClient, Provider,
     JWKS_REFETCH_INTERVAL_S,
 };
-pub use network::{address_kind, AddressKind, IdpNetworks};
+pub use network::IdpNetworks;
 pub use rejection::{callback_error, Rejection};
 pub use settings::{EmailClaim, InvalidRedirectUri, ProviderSettings, RedirectUri};
 pub use verify::{verify_token_response, VerifiedIdToken};

@@ -24,7 +24,7 @@ pub enum IdpNetworks {
 
 /// What kind of address an IP is, as far as contacting an IdP goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AddressKind {
+pub(crate) enum AddressKind {
     Public,
     /// Loopback, RFC 1918, carrier-grade NAT, IPv6 unique-local.
     Private,
@@ -60,7 +60,7 @@ impl IdpNetworks {
     }
 }
 
-pub fn address_kind(ip: IpAddr) -> AddressKind {
+pub(crate) fn address_kind(ip: IpAddr) -> AddressKind {
     match ip {
         IpAddr::V4(v4) => v4_kind(v4),
         IpAddr::V6(v6) => v6_kind(v6),
