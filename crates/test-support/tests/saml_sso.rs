@@ -442,6 +442,35 @@ async fn an_admin_imports_the_idp_metadata_from_its_url() {
     assert_eq!(location(&res), format!("{}?done=tested", settings("acme")));
     let page = w.settings_page(&alice, "acme").await;
     assert!(page.contains("✔ Tested"), "{page}");
+    assert_eq!(saved["metadata_url"], metadata_url.as_str());
+
+    // After a key rotation at the IdP the admin imports again from the
+    // remembered URL: a new configuration with the new certificate, untested.
+    assert!(page.contains("Import again and test"), "{page}");
+    w.idp.set_signing_key(SigningKey::Second);
+    let csrf = alice.page_csrf(&settings("acme")).await;
+    let res = alice
+        .post_form(
+            &format!("{}/saml", settings("acme")),
+            &[("csrf_token", &csrf), ("metadata_url", &metadata_url)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "import again");
+    let again = w
+        .app
+        .store
+        .latest_sso_config(id)
+        .await
+        .unwrap()
+        .expect("saved");
+    assert_ne!(again.id, config.id);
+    assert!(again.tested_at.is_none());
+    let saved: serde_json::Value = serde_json::from_str(&again.settings).unwrap();
+    assert_eq!(
+        pem_body(saved["certificates"][0].as_str().unwrap()),
+        pem_body(&w.idp.cert_pem(SigningKey::Second)),
+        "the IdP's new signing certificate"
+    );
 }
 
 #[tokio::test]

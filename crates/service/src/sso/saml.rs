@@ -22,6 +22,10 @@ pub struct SamlSettings {
     pub certificates: Vec<String>,
     #[serde(default)]
     pub allow_sha1: bool,
+    /// Where the fields were imported from, so the admin can import again after the
+    /// IdP rotates its key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata_url: Option<String>,
 }
 
 /// What the admin typed (form or API body), before checking.
@@ -199,6 +203,7 @@ impl SamlSettingsInput {
             idp_entity_id,
             certificates,
             allow_sha1: self.allow_sha1,
+            metadata_url: None,
         })
     }
 }
@@ -259,7 +264,7 @@ impl Hub {
         } else {
             input
         };
-        let settings = input.validate(self.clock.now()).map_err(|e| {
+        let mut settings = input.validate(self.clock.now()).map_err(|e| {
             // A document that came from the URL is reported on the field the admin filled.
             match (from_url, e.field) {
                 (true, "metadata_xml") => FieldError::new(
@@ -273,6 +278,9 @@ impl Hub {
                 _ => e,
             }
         })?;
+        if from_url {
+            settings.metadata_url = Some(input_url.trim().to_owned());
+        }
         let admin = caller.writer()?;
         let json = serde_json::to_string(&settings)
             .map_err(|_| ServiceError::Precondition("the settings could not be stored"))?;
@@ -287,13 +295,16 @@ impl Hub {
                 now: self.clock.now(),
             })
             .await?;
-        let detail = format!(
+        let mut detail = format!(
             "SAML configuration #{} saved: IdP {} at {}, {} certificate(s)",
             config.id,
             settings.idp_entity_id,
             settings.idp_sso_url,
             settings.certificates.len()
         );
+        if let Some(url) = &settings.metadata_url {
+            detail.push_str(&format!(", imported from {url}"));
+        }
         self.audit(&org, Some(admin.id), "sso.config_saved", detail)
             .await?;
         let test_url = self

@@ -56,6 +56,8 @@ struct ConfigView {
     is_active: bool,
     idp_sso_url: String,
     idp_entity_id: String,
+    /// Where the SAML fields were imported from; empty when typed in.
+    metadata_url: String,
     allow_sha1: bool,
     certificates: Vec<CertRow>,
     tested: bool,
@@ -163,6 +165,10 @@ async fn sso_page(
             idp_entity_id: settings
                 .as_ref()
                 .map(|s| s.idp_entity_id.clone())
+                .unwrap_or_default(),
+            metadata_url: settings
+                .as_ref()
+                .and_then(|s| s.metadata_url.clone())
                 .unwrap_or_default(),
             allow_sha1: settings.as_ref().is_some_and(|s| s.allow_sha1),
             certificates,
