@@ -16,8 +16,8 @@ use base64::Engine;
 use orgsso_core::{OsEntropy, Secret, Timestamp};
 use orgsso_oidc::{
     authorization_request, complete, discover, fetch_document, http_client, Callback, ClientAuth,
-    DiscoveryError, EmailClaim, IdpNetworks, Provider, ProviderSettings, RedirectUri, Rejection,
-    VerifiedLogin,
+    DiscoveryError, EmailClaim, HttpClient, IdpNetworks, Provider, ProviderSettings, RedirectUri,
+    Rejection, VerifiedLogin,
 };
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -31,6 +31,11 @@ const REDIRECT: &str = "http://127.0.0.1:8080/organizations/acme/oidc/callback";
 const SKEW: u32 = 180;
 /// 2027-01-15T08:00:00Z; tokens are minted relative to it, never to the wall clock.
 const T0: Timestamp = Timestamp::from_unix(1_800_000_000);
+
+/// The IdP client with the default network policy (loopback IdPs allowed).
+fn idp_http() -> HttpClient {
+    http_client(IdpNetworks::default()).unwrap()
+}
 
 fn keys() -> &'static Keys {
     static KEYS: OnceLock<Keys> = OnceLock::new();
@@ -87,13 +92,7 @@ impl Op {
     }
 
     async fn provider(&self, now: Timestamp) -> Provider {
-        discover(
-            &http_client(IdpNetworks::default()).unwrap(),
-            &self.issuer,
-            now,
-        )
-        .await
-        .unwrap()
+        discover(&idp_http(), &self.issuer, now).await.unwrap()
     }
 
     fn settings(&self) -> ProviderSettings {
@@ -316,15 +315,7 @@ async fn finish(
         pkce_verifier: &login.verifier,
         nonce: &login.nonce,
     };
-    complete(
-        &http_client(IdpNetworks::default()).unwrap(),
-        provider,
-        &op.settings(),
-        callback,
-        now,
-        SKEW,
-    )
-    .await
+    complete(&idp_http(), provider, &op.settings(), callback, now, SKEW).await
 }
 
 /// One full login at `T0` against a freshly discovered provider.
@@ -449,16 +440,9 @@ async fn upn_claim_can_carry_the_email() {
         pkce_verifier: &login.verifier,
         nonce: &login.nonce,
     };
-    let verified = complete(
-        &http_client(IdpNetworks::default()).unwrap(),
-        &provider,
-        &settings,
-        callback,
-        T0,
-        SKEW,
-    )
-    .await
-    .unwrap();
+    let verified = complete(&idp_http(), &provider, &settings, callback, T0, SKEW)
+        .await
+        .unwrap();
     assert_eq!(verified.email.as_str(), "carol@contoso.example");
     assert_eq!(verified.email_verified, None);
 }
@@ -764,16 +748,9 @@ async fn wrong_client_secret_shows_the_idp_error() {
         pkce_verifier: &login.verifier,
         nonce: &login.nonce,
     };
-    let err = complete(
-        &http_client(IdpNetworks::default()).unwrap(),
-        &provider,
-        &settings,
-        callback,
-        T0,
-        SKEW,
-    )
-    .await
-    .unwrap_err();
+    let err = complete(&idp_http(), &provider, &settings, callback, T0, SKEW)
+        .await
+        .unwrap_err();
     assert_eq!(
         err,
         Rejection::TokenExchangeFailed {
@@ -878,13 +855,9 @@ async fn closed_port() -> u16 {
 #[tokio::test]
 async fn discovery_reports_an_unreachable_issuer() {
     let port = closed_port().await;
-    let err = discover(
-        &http_client(IdpNetworks::default()).unwrap(),
-        &format!("http://127.0.0.1:{port}"),
-        T0,
-    )
-    .await
-    .unwrap_err();
+    let err = discover(&idp_http(), &format!("http://127.0.0.1:{port}"), T0)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "oidc.discovery_unreachable");
     assert!(err.to_string().contains("could not be reached"), "{err}");
 }
@@ -892,13 +865,9 @@ async fn discovery_reports_an_unreachable_issuer() {
 #[tokio::test]
 async fn discovery_reports_a_page_that_is_not_a_discovery_document() {
     let op = Op::start().await;
-    let err = discover(
-        &http_client(IdpNetworks::default()).unwrap(),
-        &format!("{}/nothing-here", op.issuer),
-        T0,
-    )
-    .await
-    .unwrap_err();
+    let err = discover(&idp_http(), &format!("{}/nothing-here", op.issuer), T0)
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, DiscoveryError::NotDiscoveryDocument { reason, .. } if reason.contains("404")),
         "{err}"
@@ -909,13 +878,7 @@ async fn discovery_reports_a_page_that_is_not_a_discovery_document() {
 async fn discovery_reports_an_issuer_mismatch() {
     let op = Op::start().await;
     op.with(|s| s.discovery_extra = json!({"issuer": "https://login.example/tenant"}));
-    let err = discover(
-        &http_client(IdpNetworks::default()).unwrap(),
-        &op.issuer,
-        T0,
-    )
-    .await
-    .unwrap_err();
+    let err = discover(&idp_http(), &op.issuer, T0).await.unwrap_err();
     assert_eq!(
         err,
         DiscoveryError::IssuerMismatch {
@@ -929,22 +892,10 @@ async fn discovery_reports_an_issuer_mismatch() {
 async fn discovery_reports_missing_code_flow_and_pkce() {
     let op = Op::start().await;
     op.with(|s| s.discovery_extra = json!({"response_types_supported": ["id_token"]}));
-    let err = discover(
-        &http_client(IdpNetworks::default()).unwrap(),
-        &op.issuer,
-        T0,
-    )
-    .await
-    .unwrap_err();
+    let err = discover(&idp_http(), &op.issuer, T0).await.unwrap_err();
     assert_eq!(err.code(), "oidc.no_code_flow");
     op.with(|s| s.discovery_extra = json!({"code_challenge_methods_supported": ["plain"]}));
-    let err = discover(
-        &http_client(IdpNetworks::default()).unwrap(),
-        &op.issuer,
-        T0,
-    )
-    .await
-    .unwrap_err();
+    let err = discover(&idp_http(), &op.issuer, T0).await.unwrap_err();
     assert_eq!(err.code(), "oidc.no_pkce_s256");
 }
 
@@ -953,25 +904,13 @@ async fn discovery_reports_unreachable_and_invalid_jwks() {
     let op = Op::start().await;
     let closed = closed_port().await;
     op.with(|s| s.discovery_extra = json!({"jwks_uri": format!("http://127.0.0.1:{closed}/jwks")}));
-    let err = discover(
-        &http_client(IdpNetworks::default()).unwrap(),
-        &op.issuer,
-        T0,
-    )
-    .await
-    .unwrap_err();
+    let err = discover(&idp_http(), &op.issuer, T0).await.unwrap_err();
     assert_eq!(err.code(), "oidc.jwks_unreachable");
     op.with(|s| {
         s.discovery_extra =
             json!({"jwks_uri": format!("{}/.well-known/openid-configuration", s.issuer)})
     });
-    let err = discover(
-        &http_client(IdpNetworks::default()).unwrap(),
-        &op.issuer,
-        T0,
-    )
-    .await
-    .unwrap_err();
+    let err = discover(&idp_http(), &op.issuer, T0).await.unwrap_err();
     assert_eq!(err.code(), "oidc.jwks_invalid");
 }
 
@@ -993,13 +932,7 @@ async fn discovery_refuses_endpoints_on_link_local_addresses() {
         ),
     ] {
         op.with(|s| s.discovery_extra = extra.clone());
-        let err = discover(
-            &http_client(IdpNetworks::default()).unwrap(),
-            &op.issuer,
-            T0,
-        )
-        .await
-        .unwrap_err();
+        let err = discover(&idp_http(), &op.issuer, T0).await.unwrap_err();
         assert!(
             matches!(&err, DiscoveryError::ForbiddenAddress { endpoint: e, .. } if *e == endpoint),
             "{extra}: {err}"
@@ -1025,13 +958,7 @@ async fn an_idp_on_a_private_network_is_refused_when_only_public_ones_are_allowe
         "{err}"
     );
     // The same IdP is fine under the default policy.
-    discover(
-        &http_client(IdpNetworks::default()).unwrap(),
-        &op.issuer,
-        T0,
-    )
-    .await
-    .unwrap();
+    discover(&idp_http(), &op.issuer, T0).await.unwrap();
 }
 
 /// `fetch_document` (a SAML IdP's metadata): every way a URL can be unusable is refused
@@ -1053,7 +980,7 @@ async fn fetching_an_idp_document_refuses_every_unusable_url() {
             }),
         );
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let http = http_client(IdpNetworks::default()).unwrap();
+    let http = idp_http();
 
     let body = fetch_document(&http, &format!("{base}/metadata"))
         .await

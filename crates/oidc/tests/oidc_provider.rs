@@ -8,8 +8,8 @@
 use orgsso_core::{Clock, OsEntropy, Secret, SystemClock};
 use orgsso_oidc::{
     authorization_request, callback_error, check_callback_issuer, check_state, complete, discover,
-    http_client, Callback, EmailClaim, IdpNetworks, Provider, ProviderSettings, RedirectUri,
-    Rejection, VerifiedLogin, DEFAULT_MAX_SKEW_S,
+    http_client, Callback, EmailClaim, HttpClient, IdpNetworks, Provider, ProviderSettings,
+    RedirectUri, Rejection, VerifiedLogin, DEFAULT_MAX_SKEW_S,
 };
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -33,6 +33,11 @@ impl Drop for Idp {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The IdP client with the default network policy (loopback IdPs allowed).
+fn idp_http() -> HttpClient {
+    http_client(IdpNetworks::default()).unwrap()
 }
 
 fn e2e_dir() -> PathBuf {
@@ -206,7 +211,7 @@ struct Started {
 
 /// Runs discovery and the browser part of a login as `username`.
 async fn sign_in(idp: &Idp, username: &str) -> Started {
-    let http = http_client(IdpNetworks::default()).unwrap();
+    let http = idp_http();
     let provider = discover(&http, &idp.issuer, SystemClock.now())
         .await
         .unwrap();
@@ -251,7 +256,7 @@ async fn finish(started: &Started) -> Result<VerifiedLogin, Rejection> {
         pkce_verifier: &started.verifier,
         nonce: &started.nonce,
     };
-    let http = http_client(IdpNetworks::default()).unwrap();
+    let http = idp_http();
     complete(
         &http,
         &started.provider,
@@ -326,7 +331,7 @@ async fn cancelling_at_oidc_provider_returns_access_denied() {
     let Some(idp) = start_idp("RS256") else {
         return;
     };
-    let http = http_client(IdpNetworks::default()).unwrap();
+    let http = idp_http();
     let provider = discover(&http, &idp.issuer, SystemClock.now())
         .await
         .unwrap();
@@ -353,12 +358,8 @@ async fn a_stopped_idp_is_reported_as_unreachable() {
     };
     let issuer = idp.issuer.clone();
     drop(idp);
-    let err = discover(
-        &http_client(IdpNetworks::default()).unwrap(),
-        &issuer,
-        SystemClock.now(),
-    )
-    .await
-    .unwrap_err();
+    let err = discover(&idp_http(), &issuer, SystemClock.now())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "oidc.discovery_unreachable");
 }
