@@ -194,15 +194,23 @@ impl World {
     }
 
     async fn latest_config(&self, org: &str) -> i64 {
+        self.latest_record(org).await.expect("a configuration").id.0
+    }
+
+    async fn latest_record(&self, org: &str) -> Option<orgsso_store::SsoConfig> {
         let id = self.org_id(org).await;
-        self.app
-            .store
-            .latest_sso_config(id)
+        self.app.store.latest_sso_config(id).await.unwrap()
+    }
+
+    /// Submits the SAML settings form with nothing but the IdP's metadata URL.
+    async fn import_metadata(&self, admin: &Client, org: &str, url: &str) -> reqwest::Response {
+        let csrf = admin.page_csrf(&settings(org)).await;
+        admin
+            .post_form(
+                &format!("{}/saml", settings(org)),
+                &[("csrf_token", &csrf), ("metadata_url", url)],
+            )
             .await
-            .unwrap()
-            .expect("a configuration")
-            .id
-            .0
     }
 
     async fn enabled(&self, org: &str) -> (bool, Option<i64>) {
@@ -395,17 +403,10 @@ async fn an_admin_imports_the_idp_metadata_from_its_url() {
         let message = error["message"].as_str().unwrap_or_default();
         assert!(message.contains(why), "{url}: {error}");
     }
-    let id = w.org_id("acme").await;
-    assert!(w.app.store.latest_sso_config(id).await.unwrap().is_none());
+    assert!(w.latest_record("acme").await.is_none());
 
     // The form, with nothing but the URL.
-    let csrf = alice.page_csrf(&settings("acme")).await;
-    let res = alice
-        .post_form(
-            &format!("{}/saml", settings("acme")),
-            &[("csrf_token", &csrf), ("metadata_url", &metadata_url)],
-        )
-        .await;
+    let res = w.import_metadata(&alice, "acme", &metadata_url).await;
     assert_eq!(
         res.status(),
         StatusCode::SEE_OTHER,
@@ -416,13 +417,7 @@ async fn an_admin_imports_the_idp_metadata_from_its_url() {
         to_idp.starts_with(&format!("{}?SAMLRequest=", w.idp.sso_url())),
         "{to_idp}"
     );
-    let config = w
-        .app
-        .store
-        .latest_sso_config(id)
-        .await
-        .unwrap()
-        .expect("saved");
+    let config = w.latest_record("acme").await.expect("saved");
     let saved: serde_json::Value = serde_json::from_str(&config.settings).unwrap();
     assert_eq!(saved["idp_entity_id"], w.idp.idp_entity_id().as_str());
     assert_eq!(saved["idp_sso_url"], w.idp.sso_url().as_str());
@@ -448,21 +443,9 @@ async fn an_admin_imports_the_idp_metadata_from_its_url() {
     // remembered URL: a new configuration with the new certificate, untested.
     assert!(page.contains("Import again and test"), "{page}");
     w.idp.set_signing_key(SigningKey::Second);
-    let csrf = alice.page_csrf(&settings("acme")).await;
-    let res = alice
-        .post_form(
-            &format!("{}/saml", settings("acme")),
-            &[("csrf_token", &csrf), ("metadata_url", &metadata_url)],
-        )
-        .await;
+    let res = w.import_metadata(&alice, "acme", &metadata_url).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "import again");
-    let again = w
-        .app
-        .store
-        .latest_sso_config(id)
-        .await
-        .unwrap()
-        .expect("saved");
+    let again = w.latest_record("acme").await.expect("saved");
     assert_ne!(again.id, config.id);
     assert!(again.tested_at.is_none());
     let saved: serde_json::Value = serde_json::from_str(&again.settings).unwrap();
