@@ -268,11 +268,13 @@ pub(crate) fn email_of(
     if claim != EmailClaim::Email {
         return Ok((email, None));
     }
+    // Absent or null: the IdP does not say. Anything it says that is not plainly true
+    // (`0`, `"no"`, an object) counts as not verified: an odd flag fails closed.
     let verified = match claims.get("email_verified") {
+        None | Some(Value::Null) => None,
         Some(Value::Bool(b)) => Some(*b),
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Some(true),
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Some(false),
-        _ => None,
+        Some(Value::String(s)) => Some(s.eq_ignore_ascii_case("true")),
+        Some(_) => Some(false),
     };
     if verified == Some(false) {
         return Err(Rejection::EmailNotVerified {
@@ -305,8 +307,17 @@ mod tests {
     }
 
     #[test]
-    fn unverified_email_is_rejected_also_when_sent_as_a_string() {
-        for flag in [json!(false), json!("false"), json!("FALSE")] {
+    fn an_email_not_plainly_verified_is_rejected_also_when_sent_as_a_string() {
+        for flag in [
+            json!(false),
+            json!("false"),
+            json!("FALSE"),
+            json!(0),
+            json!(1),
+            json!("no"),
+            json!("yes"),
+            json!({}),
+        ] {
             let claims = map(json!({"email": "a@example.com", "email_verified": flag}));
             assert_eq!(
                 email_of(&claims, EmailClaim::Email).unwrap_err().code(),
@@ -315,6 +326,12 @@ mod tests {
         }
         let claims = map(json!({"email": "a@example.com", "email_verified": "true"}));
         assert_eq!(email_of(&claims, EmailClaim::Email).unwrap().1, Some(true));
+        for unsaid in [
+            json!({"email": "a@example.com"}),
+            json!({"email": "a@example.com", "email_verified": null}),
+        ] {
+            assert_eq!(email_of(&map(unsaid), EmailClaim::Email).unwrap().1, None);
+        }
     }
 
     #[test]
