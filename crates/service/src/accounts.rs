@@ -44,6 +44,9 @@ impl Hub {
 
     /// `login` is a username or an email address (any of the user's, verified or not).
     pub async fn login(&self, login: &str, password: &str) -> ServiceResult<LoginOutcome> {
+        if let Some(retry_after_s) = self.login_throttle.wait_for(login, self.clock.now()) {
+            return Err(ServiceError::TooManyAttempts { retry_after_s });
+        }
         let user = self.find_login(login).await?;
         let stored = match &user {
             Some(user) => self.store.password_hash(user.id).await?,
@@ -53,11 +56,15 @@ impl Hub {
         let ok = self.verify_password(password, stored).await;
         match user {
             Some(user) if ok => {
+                self.login_throttle.succeeded(login);
                 let cookie = self.start_session(&user).await?;
                 tracing::info!(user = %user.username, "user logged in");
                 Ok(LoginOutcome { user, cookie })
             }
-            _ => Err(ServiceError::BadCredentials),
+            _ => {
+                self.login_throttle.failed(login, self.clock.now());
+                Err(ServiceError::BadCredentials)
+            }
         }
     }
 

@@ -19,6 +19,8 @@ pub enum ServiceError {
     /// Unknown user and wrong password answer the same.
     #[error("incorrect username/email or password")]
     BadCredentials,
+    #[error("too many failed sign-in attempts for this account; try again in {} minute(s)", (.retry_after_s + 59) / 60)]
+    TooManyAttempts { retry_after_s: i64 },
     #[error("the current password is incorrect")]
     WrongCurrentPassword,
     #[error("an organization must keep at least one admin")]
@@ -66,6 +68,7 @@ impl ServiceError {
             ServiceError::Denied(Denied::SsoSessionRequired { .. }) => "sso_required",
             ServiceError::Denied(_) => "forbidden",
             ServiceError::BadCredentials => "bad_credentials",
+            ServiceError::TooManyAttempts { .. } => "too_many_attempts",
             ServiceError::WrongCurrentPassword => "wrong_password",
             ServiceError::LastAdmin => "last_admin",
             ServiceError::Precondition(_) => "precondition",

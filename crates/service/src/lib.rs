@@ -5,6 +5,7 @@
 
 mod accounts;
 mod error;
+mod login_throttle;
 mod mail;
 mod orgs;
 mod password_hash;
@@ -65,6 +66,7 @@ pub struct Hub {
     passwords: Arc<password_hash::Passwords>,
     secrets: Arc<SecretBox>,
     providers: Arc<sso::oidc::ProviderCache>,
+    login_throttle: Arc<login_throttle::LoginThrottle>,
 }
 
 impl Hub {
@@ -84,6 +86,7 @@ impl Hub {
             config: Arc::new(config),
             passwords: Arc::new(password_hash::Passwords::new()),
             providers: Arc::default(),
+            login_throttle: Arc::default(),
         }
     }
 

@@ -1,8 +1,10 @@
 //! Accounts over real HTTP: sign-up (API and HTML form), email verification,
 //! log-in and log-out, emails, password changes, and uniqueness of names.
 
+use orgsso_core::{FixedClock, Timestamp};
 use orgsso_test_support::{error_of, json_body, Client, StatusCode, TestApp, PASSWORD};
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 async fn signup(client: &Client, username: &str, email: &str) -> reqwest::Response {
     client
@@ -412,6 +414,88 @@ async fn unknown_users_and_wrong_passwords_answer_identically() {
         statuses,
         [StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED]
     );
+}
+
+/// After 10 failed logins for one name, even the right password is refused
+/// (429 with Retry-After) until the oldest failure is 15 minutes old. An
+/// unknown name is held back the same way, so nothing is enumerated; other
+/// accounts are not affected.
+#[tokio::test]
+async fn password_guessing_is_held_back_for_known_and_unknown_names_alike() {
+    let clock = Arc::new(FixedClock::new(Timestamp::from_unix(1_800_000_000)));
+    let app = TestApp::spawn_with_clock(clock.clone()).await;
+    app.user("alice").await;
+    app.user("bob").await;
+    let client = app.client();
+    let attempt = |login: &'static str, password: &'static str| {
+        let client = &client;
+        async move {
+            let res = client
+                .post_json("/api/login", json!({"login": login, "password": password}))
+                .await;
+            let retry_after = res
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            (res.status(), retry_after, res.text().await.unwrap())
+        }
+    };
+    for _ in 0..10 {
+        assert_eq!(attempt("alice", "guess").await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            attempt("mallory", "guess").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        clock.advance(1);
+    }
+    let held = attempt("alice", PASSWORD).await;
+    assert_eq!(held.0, StatusCode::TOO_MANY_REQUESTS, "{}", held.2);
+    assert_eq!(
+        held.1.as_deref(),
+        Some("890"),
+        "seconds until the first failure ages out"
+    );
+    assert!(
+        held.2.contains("too many failed sign-in attempts"),
+        "{}",
+        held.2
+    );
+    assert_eq!(
+        attempt("mallory", "guess").await,
+        held,
+        "unknown names alike"
+    );
+    let mut bobs_browser = app.client();
+    let res = bobs_browser.login("bob", PASSWORD).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "other accounts are not affected"
+    );
+
+    // The login form says the same.
+    let browser = app.client();
+    let csrf = browser.page_csrf("/login").await;
+    let res = browser
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", &csrf),
+                ("login", "alice"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("try again in 15 minute(s)"));
+
+    clock.advance(890);
+    assert_eq!(attempt("alice", PASSWORD).await.0, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -50,6 +50,7 @@ impl WebError {
                 S::Denied(Denied::LoginRequired) | S::BadCredentials => StatusCode::UNAUTHORIZED,
                 S::Denied(_) | S::SsoRefused(_) => StatusCode::FORBIDDEN,
                 S::InvalidLink => StatusCode::BAD_REQUEST,
+                S::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
                 S::Store(_) | S::Hashing => StatusCode::INTERNAL_SERVER_ERROR,
             },
         }
@@ -86,6 +87,17 @@ impl WebError {
         }
     }
 
+    /// RFC 9110 `Retry-After` on a refusal that only time lifts.
+    fn add_retry_after(&self, response: &mut Response) {
+        if let WebError::Service(ServiceError::TooManyAttempts { retry_after_s }) = self {
+            if let Ok(value) = axum::http::HeaderValue::from_str(&retry_after_s.to_string()) {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, value);
+            }
+        }
+    }
+
     fn log_if_internal(&self) {
         if self.status().is_server_error() {
             tracing::error!(error = ?self, "request failed");
@@ -100,7 +112,9 @@ impl IntoResponse for WebError {
         if let Some(field) = self.field() {
             error["field"] = json!(field);
         }
-        (self.status(), Json(json!({ "error": error }))).into_response()
+        let mut response = (self.status(), Json(json!({ "error": error }))).into_response();
+        self.add_retry_after(&mut response);
+        response
     }
 }
 

@@ -207,14 +207,14 @@ async fn login(
             let to = orgsso_core::redirect::safe_local_path(&form.next).unwrap_or("/");
             Ok(with_session(&app, outcome.cookie, to))
         }
-        Err(ServiceError::BadCredentials) => {
-            let err = WebError::from(ServiceError::BadCredentials);
+        Err(err @ (ServiceError::BadCredentials | ServiceError::TooManyAttempts { .. })) => {
+            let err = WebError::from(err);
             let view = LoginPage {
                 chrome: Chrome::new(&auth).with_error(err.public_message()),
                 login: form.login,
                 next: form.next,
             };
-            Ok(render_with(StatusCode::UNAUTHORIZED, &view))
+            Ok(render_with(err.status(), &view))
         }
         Err(err) => Err(err.into()),
     }
