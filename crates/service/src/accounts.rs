@@ -204,10 +204,18 @@ impl Hub {
         new: Password,
         keep_session: Option<&str>,
     ) -> ServiceResult<()> {
+        // Guessing the current password from a taken-over session counts against the same
+        // budget as guessing it at the login form.
+        let name = user.username.as_str();
+        if let Some(retry_after_s) = self.login_throttle.wait_for(name, self.clock.now()) {
+            return Err(ServiceError::TooManyAttempts { retry_after_s });
+        }
         let stored = self.store.password_hash(user.id).await?;
         if !self.verify_password(current, stored).await {
+            self.login_throttle.failed(name, self.clock.now());
             return Err(ServiceError::WrongCurrentPassword);
         }
+        self.login_throttle.succeeded(name);
         let hash = self.hash_password(new).await?;
         self.store.set_password_hash(user.id, &hash).await?;
         // Other browsers lose their session: a changed password should lock out whoever else had it.

@@ -771,6 +771,45 @@ async fn a_wrong_current_password_changes_nothing() {
     );
 }
 
+/// Guessing the current password from a session counts against the same
+/// budget as guessing it at the login form.
+#[tokio::test]
+async fn guessing_the_current_password_is_held_back_too() {
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    let change = |current: &'static str| {
+        let alice = &alice;
+        async move {
+            alice
+                .post_json(
+                    "/api/me/password",
+                    json!({"current_password": current, "new_password": "a brand new secret"}),
+                )
+                .await
+                .status()
+        }
+    };
+    for _ in 0..10 {
+        assert_eq!(
+            change("guess guess").await,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+    assert_eq!(change(PASSWORD).await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        app.client().login("alice", PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Nothing changed: the old password still works by email, a separate name.
+    assert_eq!(
+        app.client()
+            .login("alice@example.com", PASSWORD)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
 #[tokio::test]
 async fn the_html_password_form_changes_the_password() {
     let app = TestApp::spawn().await;
