@@ -27,6 +27,21 @@ fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
         })
 }
 
+/// Submits the HTML login form, as a browser on the login page does.
+async fn login_form(browser: &Client, login: &str, password: &str) -> reqwest::Response {
+    let csrf = browser.page_csrf("/login").await;
+    browser
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", &csrf),
+                ("login", login),
+                ("password", password),
+            ],
+        )
+        .await
+}
+
 async fn me(client: &Client) -> Value {
     let res = client.get("/api/me").await;
     assert_eq!(res.status(), StatusCode::OK, "GET /api/me");
@@ -272,17 +287,7 @@ async fn the_html_login_form_starts_a_session() {
     let app = TestApp::spawn().await;
     app.user("alice").await;
     let browser = app.client();
-    let csrf = browser.page_csrf("/login").await;
-    let res = browser
-        .post_form(
-            "/login",
-            &[
-                ("csrf_token", &csrf),
-                ("login", "alice"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let res = login_form(&browser, "alice", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], "/");
     assert_eq!(me(&browser).await["username"], "alice");
@@ -392,17 +397,7 @@ async fn unknown_users_and_wrong_passwords_answer_identically() {
     let browser = app.client();
     let mut statuses = Vec::new();
     for login in ["alice", "mallory"] {
-        let csrf = browser.page_csrf("/login").await;
-        let res = browser
-            .post_form(
-                "/login",
-                &[
-                    ("csrf_token", &csrf),
-                    ("login", login),
-                    ("password", "not the password"),
-                ],
-            )
-            .await;
+        let res = login_form(&browser, login, "not the password").await;
         statuses.push(res.status());
         let page = res.text().await.unwrap();
         assert!(
@@ -475,18 +470,7 @@ async fn password_guessing_is_held_back_for_known_and_unknown_names_alike() {
     );
 
     // The login form says the same.
-    let browser = app.client();
-    let csrf = browser.page_csrf("/login").await;
-    let res = browser
-        .post_form(
-            "/login",
-            &[
-                ("csrf_token", &csrf),
-                ("login", "alice"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let res = login_form(&app.client(), "alice", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res
         .text()
