@@ -27,6 +27,13 @@ fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
         })
 }
 
+/// `POST /api/login` with a login name and password.
+async fn api_login(client: &Client, login: &str, password: &str) -> reqwest::Response {
+    client
+        .post_json("/api/login", json!({"login": login, "password": password}))
+        .await
+}
+
 /// Submits the HTML login form, as a browser on the login page does.
 async fn login_form(browser: &Client, login: &str, password: &str) -> reqwest::Response {
     let csrf = browser.page_csrf("/login").await;
@@ -377,9 +384,7 @@ async fn unknown_users_and_wrong_passwords_answer_identically() {
     let attempt = |login: &'static str, password: &'static str| {
         let client = &client;
         async move {
-            let res = client
-                .post_json("/api/login", json!({"login": login, "password": password}))
-                .await;
+            let res = api_login(client, login, password).await;
             let has_cookie = set_cookie(&res, "orgsso_session").is_some();
             (res.status(), has_cookie, res.text().await.unwrap())
         }
@@ -425,9 +430,7 @@ async fn password_guessing_is_held_back_for_known_and_unknown_names_alike() {
     let attempt = |login: &'static str, password: &'static str| {
         let client = &client;
         async move {
-            let res = client
-                .post_json("/api/login", json!({"login": login, "password": password}))
-                .await;
+            let res = api_login(client, login, password).await;
             let retry_after = res
                 .headers()
                 .get("retry-after")
