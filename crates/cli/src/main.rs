@@ -53,15 +53,19 @@ enum Command {
 
 #[derive(Subcommand)]
 enum SsoCommand {
-    /// Break-glass: turn an organization's SSO off (recorded in its audit log).
+    /// Break-glass: turn an organization's SSO off and end its SSO sessions
+    /// (recorded in its audit log with the reason).
     Disable {
         #[command(flatten)]
         config: Config,
         /// The organization's name.
         #[arg(long)]
         org: String,
+        /// Why, for the organization's audit log.
+        #[arg(long)]
+        reason: String,
     },
-    /// Show an organization's SSO state and recent audit log.
+    /// Show an organization's SSO mode, domains, timeout and live sessions.
     Status {
         #[command(flatten)]
         config: Config,
@@ -370,37 +374,47 @@ async fn org_command(cmd: OrgCommand) -> anyhow::Result<()> {
 
 async fn sso_command(cmd: SsoCommand) -> anyhow::Result<()> {
     match cmd {
-        SsoCommand::Disable { config, org } => {
+        SsoCommand::Disable {
+            config,
+            org,
+            reason,
+        } => {
             let app = App::build(config).await?;
-            let org = app.hub.operator_disable_sso(&OrgName::parse(&org)?).await?;
-            println!("SSO of {org} is disabled; members sign in with their hub account only until an admin enables it again");
+            let (org, ended) = app
+                .hub
+                .operator_disable_sso(&OrgName::parse(&org)?, &reason)
+                .await?;
+            println!("SSO of {org} is disabled and {ended} SSO session(s) ended; members sign in with their hub account only until an admin enables it again");
             Ok(())
         }
         SsoCommand::Status { config, org } => {
             let app = App::build(config).await?;
-            let store = app.hub.store();
-            let org = store
-                .org_by_name(&OrgName::parse(&org)?)
-                .await?
-                .context("no such organization")?;
-            let state = store.org_sso(org.id).await?;
+            let status = app.hub.operator_sso_status(&OrgName::parse(&org)?).await?;
+            let state = &status.state;
             let active = state
                 .active_config
                 .map(|c| format!(" with configuration #{c}"))
                 .unwrap_or_default();
+            let on_off = |on: bool| if on { "on" } else { "off" };
+            println!("organization: {}", status.org.name);
+            println!("mode: {}{active}", state.mode);
+            let domains: Vec<String> = status
+                .domains
+                .iter()
+                .map(|d| format!("{} ({} verified account(s))", d.domain, d.verified_accounts))
+                .collect();
             println!(
-                "SSO {}{active}; session timeout {}s; IdP-initiated login {}",
-                if state.enabled { "enabled" } else { "disabled" },
-                state.session_ttl_s,
-                if state.allow_idp_initiated {
-                    "allowed"
+                "domains: {}",
+                if domains.is_empty() {
+                    "none".to_owned()
                 } else {
-                    "refused"
+                    domains.join(", ")
                 }
             );
-            for entry in store.audit_log(org.id, 20).await? {
-                println!("{}\t{}\t{}", entry.at, entry.event, entry.detail);
-            }
+            println!("session timeout: {}s", state.session_ttl_s);
+            println!("live SSO sessions: {}", status.live_sessions);
+            println!("IdP-initiated login: {}", on_off(state.allow_idp_initiated));
+            println!("just-in-time membership: {}", on_off(state.jit_membership));
             Ok(())
         }
     }

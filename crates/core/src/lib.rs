@@ -2,6 +2,7 @@
 //! and the sanctioned sources of time and randomness. No I/O lives here.
 
 pub mod clock;
+pub mod domain;
 pub mod email;
 pub mod entropy;
 pub mod ids;
@@ -14,12 +15,13 @@ pub mod role;
 pub mod secret;
 
 pub use clock::{Clock, FixedClock, SystemClock, Timestamp};
+pub use domain::{DomainError, EmailDomain};
 pub use email::Email;
 pub use entropy::{Entropy, OsEntropy, RandomToken};
 pub use ids::{EmailId, OrgId, RepoId, TokenId, UserId};
 pub use names::{DisplayName, NameError, OrgName, RepoName, Username};
 pub use password::{Password, PasswordError};
-pub use policy::{decide, Action, Denied, Granted, Namespace, SsoGate, Viewer};
+pub use policy::{decide, Action, Denied, Granted, Namespace, SsoGate, SsoMode, Viewer};
 pub use repo::{RepoKind, TokenScope, Visibility};
 pub use role::Role;
 pub use secret::Secret;

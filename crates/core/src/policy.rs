@@ -2,10 +2,13 @@
 //! or a reason to deny. Every page, API handler, token and (later) SCIM call
 //! asks here; nothing else decides.
 //!
-//! Organization SSO plugs in through [`SsoGate`]: the service computes, per
-//! request, whether the viewer must hold an SSO session for the organization
-//! and whether they do, and the policy refuses everything in that namespace
-//! (public content included) until they do.
+//! Organization SSO plugs in through [`SsoGate`]: the service reads, per
+//! request, the organization's [`SsoMode`], whether the viewer is within its
+//! reach (a member, or a verified email in its domains) and whether they hold
+//! a live SSO session; [`SsoGate::of`] turns those facts into the gate, and
+//! the policy refuses everything in that namespace (public content included)
+//! until they do, except the way in ([`Action::SignInThroughSso`],
+//! [`Action::LeaveOrg`]).
 
 use crate::{OrgId, Role, TokenScope, UserId, Visibility};
 
@@ -42,15 +45,71 @@ pub enum Namespace {
     },
 }
 
+/// How an organization uses its single sign-on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SsoMode {
+    /// No SSO: members reach the organization with their hub session alone.
+    Off,
+    /// Offered: members are prompted to sign in through the IdP; nothing is refused.
+    Optional,
+    /// Members and users of its email domains reach nothing without an SSO session.
+    Enforced,
+}
+
+impl SsoMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SsoMode::Off => "off",
+            SsoMode::Optional => "optional",
+            SsoMode::Enforced => "enforced",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "off" => Some(SsoMode::Off),
+            "optional" => Some(SsoMode::Optional),
+            "enforced" => Some(SsoMode::Enforced),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for SsoMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The organization-SSO condition on this viewer for this organization.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SsoGate {
-    /// The organization does not enforce SSO, or the viewer is outside its reach.
+    /// SSO is off, or the viewer is outside its reach.
     NotEnforced,
-    /// Enforced, and the viewer holds a valid SSO session.
+    /// Optional SSO the viewer has not signed in with: prompted, not refused.
+    Offered,
+    /// The viewer holds a live SSO session.
     Satisfied,
     /// Enforced, and the viewer (a member, or a user of its email domains) holds none.
     Required,
+}
+
+impl SsoGate {
+    /// The gate for a viewer: `in_reach` when they are a member or have a
+    /// verified email in one of the organization's SSO domains.
+    pub fn of(mode: SsoMode, in_reach: bool, live_session: bool) -> SsoGate {
+        match (mode, in_reach, live_session) {
+            (SsoMode::Off, ..) | (_, false, _) => SsoGate::NotEnforced,
+            (_, true, true) => SsoGate::Satisfied,
+            (SsoMode::Optional, true, false) => SsoGate::Offered,
+            (SsoMode::Enforced, true, false) => SsoGate::Required,
+        }
+    }
+
+    /// Whether pages should prompt the viewer to sign in through the IdP.
+    pub fn prompts(self) -> bool {
+        matches!(self, SsoGate::Offered | SsoGate::Required)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,14 +127,25 @@ pub enum Action {
     ViewMembers,
     ManageMembers,
     ManageSettings,
+    /// The way in: starting the organization's SSO, its callback or ACS, the
+    /// SSO prompt and the SP metadata. Never blocked by the SSO gate.
+    SignInThroughSso,
+    /// A member leaving the organization: never blocked by the SSO gate, so
+    /// nobody is held in an organization they cannot sign in to.
+    LeaveOrg,
 }
 
 impl Action {
     fn writes(self) -> bool {
         !matches!(
             self,
-            Action::ReadRepo(_) | Action::ViewOrg | Action::ViewMembers
+            Action::ReadRepo(_) | Action::ViewOrg | Action::ViewMembers | Action::SignInThroughSso
         )
+    }
+
+    /// Actions the SSO gate lets through, so a gated member can get in or out.
+    fn is_way_in_or_out(self) -> bool {
+        matches!(self, Action::SignInThroughSso | Action::LeaveOrg)
     }
 }
 
@@ -106,14 +176,31 @@ pub enum Denied {
 }
 
 pub fn decide(viewer: Viewer, namespace: Namespace, action: Action) -> Result<Granted, Denied> {
+    let ungated = decide_without_sso(viewer, namespace, action);
+    match namespace {
+        Namespace::Org {
+            org,
+            sso: SsoGate::Required,
+            ..
+        } if !action.is_way_in_or_out() => match ungated {
+            // What the viewer could not see even after signing in stays
+            // hidden: the gate must not reveal that private content exists.
+            Err(Denied::NotFound) => Err(Denied::NotFound),
+            _ => Err(Denied::SsoSessionRequired { org }),
+        },
+        _ => ungated,
+    }
+}
+
+/// The decision as if the viewer held every SSO session they need.
+fn decide_without_sso(
+    viewer: Viewer,
+    namespace: Namespace,
+    action: Action,
+) -> Result<Granted, Denied> {
     let granted = Ok(Granted { _private: () });
-    if let Namespace::Org {
-        org,
-        sso: SsoGate::Required,
-        ..
-    } = namespace
-    {
-        return Err(Denied::SsoSessionRequired { org });
+    if action == Action::SignInThroughSso {
+        return granted;
     }
     let Viewer::User { id, scope } = viewer else {
         return match action {
@@ -135,6 +222,7 @@ pub fn decide(viewer: Viewer, namespace: Namespace, action: Action) -> Result<Gr
     match namespace {
         Namespace::User(owner) => match action {
             Action::ReadRepo(_) | Action::ViewOrg | Action::ViewMembers => granted,
+            Action::LeaveOrg => Err(Denied::NotFound),
             _ if owner == id => granted,
             _ => Err(Denied::NotOwner),
         },
@@ -156,6 +244,10 @@ pub fn decide(viewer: Viewer, namespace: Namespace, action: Action) -> Result<Gr
                     }
                 }
                 Action::ManageMembers | Action::ManageSettings => need(Role::Admin),
+                // Not a member: nothing to leave.
+                Action::LeaveOrg if role.is_none() => Err(Denied::NotFound),
+                Action::LeaveOrg => granted,
+                Action::SignInThroughSso => granted,
             }
         }
     }
@@ -286,5 +378,87 @@ mod tests {
             sso: SsoGate::Satisfied,
         };
         assert!(decide(Viewer::user(ALICE), satisfied, ManageSettings).is_ok());
+    }
+
+    fn gated(role: Option<Role>, sso: SsoGate) -> Namespace {
+        Namespace::Org {
+            org: ORG,
+            role,
+            sso,
+        }
+    }
+
+    #[test]
+    fn the_gate_follows_mode_reach_and_session() {
+        use SsoMode::*;
+        #[rustfmt::skip]
+        let table = [
+            (Off, true, false, SsoGate::NotEnforced), (Off, true, true, SsoGate::NotEnforced),
+            (Optional, false, false, SsoGate::NotEnforced), (Optional, true, false, SsoGate::Offered),
+            (Optional, true, true, SsoGate::Satisfied),
+            (Enforced, false, false, SsoGate::NotEnforced), (Enforced, false, true, SsoGate::NotEnforced),
+            (Enforced, true, false, SsoGate::Required), (Enforced, true, true, SsoGate::Satisfied),
+        ];
+        for (mode, in_reach, live, gate) in table {
+            assert_eq!(
+                SsoGate::of(mode, in_reach, live),
+                gate,
+                "{mode:?} reach={in_reach} live={live}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_way_in_and_out_is_never_gated() {
+        let viewer = Viewer::user(ALICE);
+        assert!(decide(
+            viewer,
+            gated(Some(Read), SsoGate::Required),
+            SignInThroughSso
+        )
+        .is_ok());
+        assert!(decide(viewer, gated(None, SsoGate::Required), SignInThroughSso).is_ok());
+        assert!(decide(
+            Viewer::Anonymous,
+            gated(None, SsoGate::NotEnforced),
+            SignInThroughSso
+        )
+        .is_ok());
+        assert!(decide(viewer, gated(Some(Read), SsoGate::Required), LeaveOrg).is_ok());
+        assert!(decide(viewer, gated(None, SsoGate::NotEnforced), LeaveOrg).is_err());
+    }
+
+    #[test]
+    fn enforcement_hides_private_content_from_those_who_could_never_see_it() {
+        let domain_user = gated(None, SsoGate::Required);
+        let viewer = Viewer::user(ALICE);
+        assert_eq!(
+            decide(viewer, domain_user, ReadRepo(Private)).unwrap_err(),
+            Denied::NotFound
+        );
+        assert_eq!(
+            decide(viewer, domain_user, ReadRepo(Public)).unwrap_err(),
+            Denied::SsoSessionRequired { org: ORG }
+        );
+        assert_eq!(
+            decide(
+                viewer,
+                gated(Some(Read), SsoGate::Required),
+                ReadRepo(Private)
+            )
+            .unwrap_err(),
+            Denied::SsoSessionRequired { org: ORG }
+        );
+    }
+
+    #[test]
+    fn an_offered_sso_refuses_nothing() {
+        let offered = gated(Some(Admin), SsoGate::Offered);
+        for action in [ReadRepo(Private), ViewOrg, CreateRepo, ManageSettings] {
+            assert!(
+                decide(Viewer::user(ALICE), offered, action).is_ok(),
+                "{action:?}"
+            );
+        }
     }
 }

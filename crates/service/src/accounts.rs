@@ -222,6 +222,9 @@ impl Hub {
         self.store
             .delete_sessions_of_user(user.id, keep_session)
             .await?;
+        // Every organization's SSO session ends too, this browser's included:
+        // the IdP vouched for the account as it was before the change.
+        self.store.delete_sso_sessions_of_user(user.id).await?;
         Ok(())
     }
 

@@ -31,6 +31,15 @@ pub enum ServiceError {
     InvalidLink,
     #[error("{0}")]
     SsoRefused(crate::sso::SsoRefusal),
+    /// Another organization with SSO on lists this email domain already.
+    #[error("the domain {domain} is already tied to the single sign-on of {}; a domain can belong to one organization's SSO", by.iter().map(|o| o.as_str()).collect::<Vec<_>>().join(", "))]
+    DomainClaimed {
+        domain: String,
+        by: Vec<orgsso_core::OrgName>,
+    },
+    /// The organization requires an SSO session this caller does not hold.
+    #[error("{} requires you to sign in through its identity provider", .0.org)]
+    SsoRequired(crate::orgs::SsoRequired),
     #[error("storage failed")]
     Store(#[source] StoreError),
     #[error("hashing the password failed")]
@@ -74,6 +83,8 @@ impl ServiceError {
             ServiceError::Precondition(_) => "precondition",
             ServiceError::InvalidLink => "invalid_link",
             ServiceError::SsoRefused(refusal) => refusal.code,
+            ServiceError::SsoRequired(_) => "sso_required",
+            ServiceError::DomainClaimed { .. } => "domain_claimed",
             ServiceError::Store(_) | ServiceError::Hashing => "internal",
         }
     }

@@ -18,7 +18,7 @@ mod tokens;
 pub use accounts::{LoginOutcome, SignupRequest};
 pub use error::{ServiceError, ServiceResult};
 pub use mail::{Mail, MailError, Mailer, OutboxMailer, SmtpMailer};
-pub use orgs::OrgView;
+pub use orgs::{OrgView, SsoRequired};
 pub use repos::{RepoUpdate, RepoView};
 pub use secrets::SecretBox;
 pub use sessions::{Caller, NewSessionCookie};

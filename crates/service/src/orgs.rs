@@ -1,8 +1,11 @@
-//! Organizations and their members. Every method asks the policy first.
+//! Organizations and their members. Every method asks the policy first,
+//! with the organization's SSO gate for this caller read fresh from the
+//! database on every request (a revocation holds on every instance at once).
 
 use crate::{Caller, Hub, ServiceError, ServiceResult};
 use orgsso_core::{
-    decide, Action, DisplayName, Namespace, OrgName, Role, SsoGate, Username, Viewer,
+    decide, Action, Denied, DisplayName, Granted, Namespace, OrgName, Role, SsoGate, Username,
+    Viewer,
 };
 use orgsso_store::{Member, NewOrg, Org, StoreError};
 
@@ -18,26 +21,100 @@ impl OrgView {
     pub fn may(&self, viewer: Viewer, action: Action) -> bool {
         decide(viewer, self.namespace, action).is_ok()
     }
+
+    /// Whether pages should show this viewer the SSO banner of the org.
+    pub fn sso_prompt(&self) -> bool {
+        matches!(self.namespace, Namespace::Org { sso, .. } if sso.prompts())
+    }
+}
+
+/// Why the SSO gate refused: which organization, and the absolute URL that
+/// starts its sign-in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SsoRequired {
+    pub org: OrgName,
+    pub sso_url: String,
 }
 
 impl Hub {
-    /// The namespace of `org` for `viewer`: their role, and whether the
-    /// organization's SSO gate applies to them.
+    /// The namespace of `org` for the caller: their role, and the org's SSO
+    /// gate for them, from one query. A browser counts its own SSO session;
+    /// an access token counts its owner's session in any browser.
     pub(crate) async fn org_namespace(
         &self,
-        viewer: Viewer,
+        caller: &Caller,
         org: &Org,
     ) -> ServiceResult<Namespace> {
-        let role = match viewer.id() {
-            Some(user) => self.store.role_of(org.id, user).await?,
-            None => None,
+        let Some(user) = caller.viewer.id() else {
+            // Anonymous visitors are outside every organization's reach.
+            return Ok(Namespace::Org {
+                org: org.id,
+                role: None,
+                sso: SsoGate::NotEnforced,
+            });
         };
-        // Organization SSO plugs in here: an enforced, unsatisfied session yields `Required`.
-        let sso = SsoGate::NotEnforced;
+        let hub_session = caller.session.as_ref().map(|s| s.id_hash.as_str());
+        let facts = self
+            .store
+            .viewer_in_org(org.id, user, hub_session, self.clock.now())
+            .await?;
+        let in_reach = facts.role.is_some() || facts.in_domain;
         Ok(Namespace::Org {
             org: org.id,
+            role: facts.role,
+            sso: SsoGate::of(facts.mode, in_reach, facts.live_session),
+        })
+    }
+
+    /// Asks the policy about `action` in `org`'s namespace. An SSO refusal
+    /// names the organization and where its sign-in starts.
+    pub(crate) fn decide_in(
+        &self,
+        viewer: Viewer,
+        namespace: Namespace,
+        org: &OrgName,
+        action: Action,
+    ) -> ServiceResult<Granted> {
+        decide(viewer, namespace, action).map_err(|denied| match denied {
+            Denied::SsoSessionRequired { .. } => ServiceError::SsoRequired(self.sso_required(org)),
+            other => other.into(),
+        })
+    }
+
+    pub(crate) fn sso_required(&self, org: &OrgName) -> SsoRequired {
+        SsoRequired {
+            org: org.clone(),
+            sso_url: format!("{}/organizations/{org}/sso", self.config.base_url),
+        }
+    }
+
+    async fn org_by_name(&self, name: &OrgName) -> ServiceResult<Org> {
+        self.store
+            .org_by_name(name)
+            .await?
+            .ok_or(ServiceError::NotFound("organization"))
+    }
+
+    /// The organization after asking the policy about `action` alone, not
+    /// about viewing it: the way in and out (`SignInThroughSso`,
+    /// `LeaveOrg`) pass the SSO gate that viewing would not.
+    pub(crate) async fn org_with_permission(
+        &self,
+        caller: &Caller,
+        name: &OrgName,
+        action: Action,
+    ) -> ServiceResult<OrgView> {
+        let org = self.org_by_name(name).await?;
+        let namespace = self.org_namespace(caller, &org).await?;
+        self.decide_in(caller.viewer, namespace, &org.name, action)?;
+        let role = match namespace {
+            Namespace::Org { role, .. } => role,
+            Namespace::User(_) => None,
+        };
+        Ok(OrgView {
+            org,
             role,
-            sso,
+            namespace,
         })
     }
 
@@ -69,13 +146,19 @@ impl Hub {
 
     /// The organization if the viewer may see its page.
     pub async fn org(&self, caller: &Caller, name: &OrgName) -> ServiceResult<OrgView> {
-        let org = self
-            .store
-            .org_by_name(name)
-            .await?
-            .ok_or(ServiceError::NotFound("organization"))?;
-        let namespace = self.org_namespace(caller.viewer, &org).await?;
-        decide(caller.viewer, namespace, Action::ViewOrg)?;
+        self.org_for(caller, name, Action::ViewOrg).await
+    }
+
+    pub async fn org_for(
+        &self,
+        caller: &Caller,
+        name: &OrgName,
+        action: Action,
+    ) -> ServiceResult<OrgView> {
+        let org = self.org_by_name(name).await?;
+        let namespace = self.org_namespace(caller, &org).await?;
+        self.decide_in(caller.viewer, namespace, &org.name, Action::ViewOrg)?;
+        self.decide_in(caller.viewer, namespace, &org.name, action)?;
         let role = match namespace {
             Namespace::Org { role, .. } => role,
             Namespace::User(_) => None,
@@ -85,17 +168,6 @@ impl Hub {
             role,
             namespace,
         })
-    }
-
-    async fn org_for(
-        &self,
-        caller: &Caller,
-        name: &OrgName,
-        action: Action,
-    ) -> ServiceResult<OrgView> {
-        let view = self.org(caller, name).await?;
-        decide(caller.viewer, view.namespace, action)?;
-        Ok(view)
     }
 
     pub async fn orgs_of(&self, caller: &Caller) -> ServiceResult<Vec<(Org, Role)>> {
@@ -169,11 +241,15 @@ impl Hub {
         name: &OrgName,
         username: &Username,
     ) -> ServiceResult<()> {
-        let view = self.org(caller, name).await?;
-        // Permission first: a non-member must not learn who is a member.
-        if &caller.writer()?.username != username {
-            decide(caller.viewer, view.namespace, Action::ManageMembers)?;
-        }
+        // Leaving is the way out, never held by the SSO gate; removing
+        // someone else needs the admin's permission first, so a non-member
+        // does not learn who is a member.
+        let action = if &caller.writer()?.username == username {
+            Action::LeaveOrg
+        } else {
+            Action::ManageMembers
+        };
+        let view = self.org_with_permission(caller, name, action).await?;
         let member = self.member(&view, username).await?;
         self.store
             .remove_member(view.org.id, member.user)

@@ -2,7 +2,7 @@
 
 use crate::{Caller, Hub, ServiceError, ServiceResult};
 use orgsso_core::{
-    decide, Action, Denied, FieldError, Namespace, RepoKind, RepoName, Viewer, Visibility,
+    decide, Action, Denied, FieldError, Granted, Namespace, OrgName, RepoKind, RepoName, Visibility,
 };
 use orgsso_store::{NewRepo, Owner, Repo};
 
@@ -15,6 +15,17 @@ pub struct RepoView {
     pub repo: Repo,
     pub can_edit: bool,
     pub can_delete: bool,
+    /// The owning organization offers SSO this viewer has not signed in with (the banner).
+    pub sso_prompt: bool,
+}
+
+/// A namespace as one caller sees it, with the organization's name when an
+/// organization owns it (an SSO refusal names it).
+#[derive(Clone, Debug)]
+struct Scope {
+    owner: Owner,
+    namespace: Namespace,
+    org: Option<OrgName>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -40,28 +51,38 @@ pub fn check_readme(readme: &str) -> Result<(), FieldError> {
 }
 
 impl Hub {
-    async fn namespace_of(
-        &self,
-        viewer: Viewer,
-        owner_name: &str,
-    ) -> ServiceResult<(Owner, Namespace)> {
+    async fn namespace_of(&self, caller: &Caller, owner_name: &str) -> ServiceResult<Scope> {
         let owner = self
             .store
             .owner_by_name(owner_name)
             .await?
             .ok_or(ServiceError::NotFound("owner"))?;
-        let namespace = match owner {
-            Owner::User(id) => Namespace::User(id),
+        match owner {
+            Owner::User(id) => Ok(Scope {
+                owner,
+                namespace: Namespace::User(id),
+                org: None,
+            }),
             Owner::Org(id) => {
                 let org = self
                     .store
                     .org_by_id(id)
                     .await?
                     .ok_or(ServiceError::NotFound("owner"))?;
-                self.org_namespace(viewer, &org).await?
+                Ok(Scope {
+                    owner,
+                    namespace: self.org_namespace(caller, &org).await?,
+                    org: Some(org.name),
+                })
             }
-        };
-        Ok((owner, namespace))
+        }
+    }
+
+    fn decide_at(&self, caller: &Caller, scope: &Scope, action: Action) -> ServiceResult<Granted> {
+        match &scope.org {
+            Some(org) => self.decide_in(caller.viewer, scope.namespace, org, action),
+            None => Ok(decide(caller.viewer, scope.namespace, action)?),
+        }
     }
 
     pub async fn create_repo(
@@ -75,14 +96,14 @@ impl Hub {
     ) -> ServiceResult<Repo> {
         let user = caller.writer()?;
         check_readme(&readme)?;
-        let (owner, namespace) = self
-            .namespace_of(caller.viewer, &owner_name.to_ascii_lowercase())
+        let scope = self
+            .namespace_of(caller, &owner_name.to_ascii_lowercase())
             .await?;
-        decide(caller.viewer, namespace, Action::CreateRepo)?;
+        self.decide_at(caller, &scope, Action::CreateRepo)?;
         let repo = self
             .store
             .create_repo(NewRepo {
-                owner,
+                owner: scope.owner,
                 kind,
                 name,
                 visibility,
@@ -114,7 +135,7 @@ impl Hub {
         kind: RepoKind,
         owner_name: &str,
         name: &str,
-    ) -> ServiceResult<(RepoView, Namespace)> {
+    ) -> ServiceResult<(RepoView, Scope)> {
         let not_found = || ServiceError::NotFound("repository");
         let name = RepoName::parse(name).map_err(|_| not_found())?;
         let repo = self
@@ -122,35 +143,44 @@ impl Hub {
             .repo(&owner_name.to_ascii_lowercase(), kind, &name)
             .await?
             .ok_or_else(not_found)?;
-        let (_, namespace) = self.namespace_of(caller.viewer, &repo.owner_name).await?;
-        decide(caller.viewer, namespace, Action::ReadRepo(repo.visibility)).map_err(
-            |d| match d {
-                Denied::NotFound => not_found(),
-                other => other.into(),
-            },
-        )?;
+        let scope = self.namespace_of(caller, &repo.owner_name).await?;
+        self.decide_at(caller, &scope, Action::ReadRepo(repo.visibility))
+            .map_err(|e| match e {
+                ServiceError::Denied(Denied::NotFound) => not_found(),
+                other => other,
+            })?;
         let created_by = repo.created_by;
+        let namespace = scope.namespace;
         let can_edit = decide(caller.viewer, namespace, Action::EditRepo { created_by }).is_ok();
         let can_delete =
             decide(caller.viewer, namespace, Action::DeleteRepo { created_by }).is_ok();
+        let sso_prompt = matches!(namespace, Namespace::Org { sso, .. } if sso.prompts());
         let view = RepoView {
             repo,
             can_edit,
             can_delete,
+            sso_prompt,
         };
-        Ok((view, namespace))
+        Ok((view, scope))
     }
 
     /// The repositories of `owner_name` this viewer may see.
     pub async fn repos_of(&self, caller: &Caller, owner_name: &str) -> ServiceResult<Vec<Repo>> {
-        let (owner, namespace) = self
-            .namespace_of(caller.viewer, &owner_name.to_ascii_lowercase())
+        let scope = self
+            .namespace_of(caller, &owner_name.to_ascii_lowercase())
             .await?;
-        decide(caller.viewer, namespace, Action::ViewOrg)?;
-        let repos = self.store.repos_of(owner).await?;
+        self.decide_at(caller, &scope, Action::ViewOrg)?;
+        let repos = self.store.repos_of(scope.owner).await?;
         Ok(repos
             .into_iter()
-            .filter(|r| decide(caller.viewer, namespace, Action::ReadRepo(r.visibility)).is_ok())
+            .filter(|r| {
+                decide(
+                    caller.viewer,
+                    scope.namespace,
+                    Action::ReadRepo(r.visibility),
+                )
+                .is_ok()
+            })
             .collect())
     }
 
@@ -163,10 +193,10 @@ impl Hub {
         update: RepoUpdate,
     ) -> ServiceResult<Repo> {
         caller.writer()?;
-        let (RepoView { mut repo, .. }, namespace) =
+        let (RepoView { mut repo, .. }, scope) =
             self.readable_repo(caller, kind, owner_name, name).await?;
         let created_by = repo.created_by;
-        decide(caller.viewer, namespace, Action::EditRepo { created_by })?;
+        self.decide_at(caller, &scope, Action::EditRepo { created_by })?;
         if let Some(readme) = &update.readme {
             check_readme(readme)?;
         }
@@ -187,9 +217,9 @@ impl Hub {
         name: &str,
     ) -> ServiceResult<()> {
         caller.writer()?;
-        let (view, namespace) = self.readable_repo(caller, kind, owner_name, name).await?;
+        let (view, scope) = self.readable_repo(caller, kind, owner_name, name).await?;
         let created_by = view.repo.created_by;
-        decide(caller.viewer, namespace, Action::DeleteRepo { created_by })?;
+        self.decide_at(caller, &scope, Action::DeleteRepo { created_by })?;
         self.store.delete_repo(view.repo.id).await?;
         tracing::info!(repo = %format!("{}/{}", view.repo.owner_name, view.repo.name), "repository deleted");
         Ok(())

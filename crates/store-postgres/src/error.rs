@@ -48,6 +48,7 @@ fn unique_rule(constraint: &str) -> Option<Unique> {
         "repos_owner_kind_name_key" => Some(Unique::RepoName),
         "memberships_pkey" => Some(Unique::Membership),
         "access_tokens_user_name_key" => Some(Unique::TokenName),
+        "org_sso_domains_pkey" => Some(Unique::SsoDomain),
         _ => None,
     }
 }

@@ -1,21 +1,20 @@
 //! Organization SSO: configurations, the org's SSO state, SSO sessions,
 //! pending sign-in requests, the SAML replay cache, the audit log and the
-//! last refused SAML response. Each method is one statement; the upserts
+//! last refused SAML response. Each method is one statement (enabling and
+//! disabling: one transaction that also ends sessions); the upserts
 //! lean on `ON CONFLICT`, which stays atomic between instances under READ
 //! COMMITTED, so no method reads before it writes.
 
 use crate::error::db;
-use crate::rows::{
-    self, audit_columns, org_sso_columns, sso_config_columns, sso_request_columns,
-    sso_session_columns,
-};
+use crate::rows::{self, audit_columns, org_sso_columns, sso_config_columns, sso_request_columns};
 use crate::users::found;
 use crate::PostgresStore;
 use async_trait::async_trait;
-use orgsso_core::{OrgId, Timestamp, UserId};
+use orgsso_core::{OrgId, OrgName, SsoMode, Timestamp, UserId};
 use orgsso_store::{
-    AuditEntry, NewAuditEntry, NewSsoConfig, OrgSso, SsoConfig, SsoConfigId, SsoRequest,
-    SsoSession, SsoStore, StoreResult,
+    AuditEntry, NewAuditEntry, NewSsoConfig, OrgSso, SsoConfig, SsoConfigId, SsoDomain, SsoOptions,
+    SsoPrompt, SsoRequest, SsoSession, SsoStore, SsoTestOutcome, StoreError, StoreResult,
+    ViewerInOrg,
 };
 
 #[async_trait]
@@ -72,17 +71,20 @@ impl SsoStore for PostgresStore {
     async fn mark_sso_config_tested(
         &self,
         id: SsoConfigId,
-        now: Timestamp,
-        result: &str,
+        outcome: SsoTestOutcome,
     ) -> StoreResult<()> {
-        let done =
-            sqlx::query("UPDATE sso_configs SET tested_at = $1, test_result = $2 WHERE id = $3")
-                .bind(now.unix())
-                .bind(result)
-                .bind(id.0)
-                .execute(&self.pool)
-                .await
-                .map_err(db)?;
+        let done = sqlx::query(
+            "UPDATE sso_configs SET tested_at = $1, test_result = $2, tested_by = $3, \
+             tested_identity_matches = $4 WHERE id = $5",
+        )
+        .bind(outcome.at.unix())
+        .bind(&outcome.result)
+        .bind(outcome.by.0)
+        .bind(outcome.identity_matches)
+        .bind(id.0)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
         found(done.rows_affected())
     }
 
@@ -102,25 +104,83 @@ impl SsoStore for PostgresStore {
         }
     }
 
-    async fn enable_sso(&self, org: OrgId, config: SsoConfigId) -> StoreResult<()> {
-        // The SELECT yields a row only for a tested configuration of this
-        // org, so nothing is written otherwise.
-        let done = sqlx::query(
-            "INSERT INTO org_sso (org_id, enabled, active_config_id) \
-             SELECT org_id, TRUE, id FROM sso_configs \
-             WHERE id = $1 AND org_id = $2 AND tested_at IS NOT NULL \
-             ON CONFLICT (org_id) DO UPDATE \
-             SET enabled = TRUE, active_config_id = EXCLUDED.active_config_id",
+    async fn viewer_in_org(
+        &self,
+        org: OrgId,
+        user: UserId,
+        hub_session_hash: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<ViewerInOrg> {
+        // One row per org: the membership and the SSO state by primary key;
+        // the domain and session checks only run while SSO is on.
+        let row = sqlx::query(
+            "SELECT m.role AS role, COALESCE(s.enabled, FALSE) AS enabled, \
+             COALESCE(s.enforced, TRUE) AS enforced, \
+             CASE WHEN s.enabled THEN EXISTS (SELECT 1 FROM emails e \
+               JOIN org_sso_domains d ON d.org_id = o.id \
+               WHERE e.user_id = $2 AND e.verified_at IS NOT NULL \
+               AND substr(e.address, length(e.address) - length(d.domain)) = '@' || d.domain) \
+             ELSE FALSE END AS in_domain, \
+             CASE WHEN s.enabled THEN EXISTS (SELECT 1 FROM sso_sessions ss \
+               WHERE ss.user_id = $2 AND ss.org_id = o.id AND ss.config_id = s.active_config_id \
+               AND ss.expires_at > $4 AND ss.created_at + s.session_ttl_s > $4 \
+               AND ($3::text IS NULL OR ss.hub_session_hash = $3)) \
+             ELSE FALSE END AS live_session \
+             FROM orgs o \
+             LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = $2 \
+             LEFT JOIN org_sso s ON s.org_id = o.id \
+             WHERE o.id = $1",
         )
-        .bind(config.0)
         .bind(org.0)
-        .execute(&self.pool)
+        .bind(user.0)
+        .bind(hub_session_hash)
+        .bind(now.unix())
+        .fetch_optional(&self.pool)
         .await
-        .map_err(db)?;
-        found(done.rows_affected())
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)?;
+        rows::viewer_in_org(&row)
     }
 
-    async fn disable_sso(&self, org: OrgId) -> StoreResult<()> {
+    async fn enable_sso(
+        &self,
+        org: OrgId,
+        config: SsoConfigId,
+        mode: SsoMode,
+        admin: UserId,
+        tested_since: Timestamp,
+    ) -> StoreResult<()> {
+        if mode == SsoMode::Off {
+            return Err(StoreError::NotFound);
+        }
+        let mut tx = self.write_tx().await?;
+        // The SELECT yields a row only for a configuration of this org that
+        // this admin tested recently with their own identity.
+        let done = sqlx::query(
+            "INSERT INTO org_sso (org_id, enabled, enforced, active_config_id) \
+             SELECT org_id, TRUE, $1, id FROM sso_configs \
+             WHERE id = $2 AND org_id = $3 AND tested_by = $4 AND tested_at >= $5 \
+             AND tested_identity_matches \
+             ON CONFLICT (org_id) DO UPDATE \
+             SET enabled = TRUE, enforced = excluded.enforced, \
+             active_config_id = excluded.active_config_id",
+        )
+        .bind(mode == SsoMode::Enforced)
+        .bind(config.0)
+        .bind(org.0)
+        .bind(admin.0)
+        .bind(tested_since.unix())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        found(done.rows_affected())?;
+        end_sessions_and_sign_ins(&mut tx, org).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn disable_sso(&self, org: OrgId) -> StoreResult<u64> {
+        let mut tx = self.write_tx().await?;
         // An upsert, so a missing org fails its foreign key (`NotFound`)
         // while disabling twice is harmless.
         sqlx::query(
@@ -128,73 +188,149 @@ impl SsoStore for PostgresStore {
              ON CONFLICT (org_id) DO UPDATE SET enabled = FALSE, active_config_id = NULL",
         )
         .bind(org.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        let ended = end_sessions_and_sign_ins(&mut tx, org).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(ended)
+    }
+
+    async fn set_sso_options(&self, org: OrgId, options: SsoOptions) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO org_sso (org_id, session_ttl_s, allow_idp_initiated, jit_membership) \
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (org_id) DO UPDATE SET session_ttl_s = excluded.session_ttl_s, \
+             allow_idp_initiated = excluded.allow_idp_initiated, \
+             jit_membership = excluded.jit_membership",
+        )
+        .bind(org.0)
+        .bind(options.session_ttl_s)
+        .bind(options.allow_idp_initiated)
+        .bind(options.jit_membership)
         .execute(&self.pool)
         .await
         .map_err(db)?;
         Ok(())
     }
 
-    async fn set_sso_options(
-        &self,
-        org: OrgId,
-        session_ttl_s: i64,
-        allow_idp_initiated: bool,
-    ) -> StoreResult<()> {
+    async fn sso_domains(&self, org: OrgId) -> StoreResult<Vec<SsoDomain>> {
         sqlx::query(
-            "INSERT INTO org_sso (org_id, session_ttl_s, allow_idp_initiated) VALUES ($1, $2, $3) \
-             ON CONFLICT (org_id) DO UPDATE SET session_ttl_s = EXCLUDED.session_ttl_s, \
-             allow_idp_initiated = EXCLUDED.allow_idp_initiated",
+            "SELECT d.domain AS domain, (SELECT COUNT(DISTINCT e.user_id)::BIGINT FROM emails e \
+               WHERE e.verified_at IS NOT NULL \
+               AND substr(e.address, length(e.address) - length(d.domain)) = '@' || d.domain) \
+               AS verified_accounts \
+             FROM org_sso_domains d WHERE d.org_id = $1 ORDER BY d.domain",
         )
         .bind(org.0)
-        .bind(session_ttl_s)
-        .bind(allow_idp_initiated)
-        .execute(&self.pool)
+        .fetch_all(&self.pool)
         .await
-        .map_err(db)?;
+        .map_err(db)?
+        .iter()
+        .map(rows::sso_domain)
+        .collect()
+    }
+
+    async fn add_sso_domain(&self, org: OrgId, domain: &str, now: Timestamp) -> StoreResult<()> {
+        sqlx::query("INSERT INTO org_sso_domains (org_id, domain, created_at) VALUES ($1, $2, $3)")
+            .bind(org.0)
+            .bind(domain)
+            .bind(now.unix())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
         Ok(())
+    }
+
+    async fn remove_sso_domain(&self, org: OrgId, domain: &str) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM org_sso_domains WHERE org_id = $1 AND domain = $2")
+            .bind(org.0)
+            .bind(domain)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        found(done.rows_affected())
+    }
+
+    async fn enabled_orgs_with_domain(
+        &self,
+        domain: &str,
+        except: OrgId,
+    ) -> StoreResult<Vec<OrgName>> {
+        sqlx::query(
+            "SELECT o.name AS name FROM org_sso_domains d \
+             JOIN org_sso s ON s.org_id = d.org_id AND s.enabled \
+             JOIN orgs o ON o.id = d.org_id \
+             WHERE d.domain = $1 AND d.org_id <> $2 ORDER BY o.name",
+        )
+        .bind(domain)
+        .bind(except.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|row| rows::parsed(row, "name", OrgName::parse))
+        .collect()
+    }
+
+    async fn sso_prompts(
+        &self,
+        user: UserId,
+        hub_session_hash: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<SsoPrompt>> {
+        sqlx::query(
+            "SELECT o.name AS name, s.enforced AS enforced FROM org_sso s \
+             JOIN orgs o ON o.id = s.org_id \
+             WHERE s.enabled \
+             AND (EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = s.org_id AND m.user_id = $1) \
+               OR EXISTS (SELECT 1 FROM emails e JOIN org_sso_domains d ON d.org_id = s.org_id \
+                 WHERE e.user_id = $1 AND e.verified_at IS NOT NULL \
+                 AND substr(e.address, length(e.address) - length(d.domain)) = '@' || d.domain)) \
+             AND NOT EXISTS (SELECT 1 FROM sso_sessions ss \
+               WHERE ss.user_id = $1 AND ss.org_id = s.org_id AND ss.config_id = s.active_config_id \
+               AND ss.expires_at > $3 AND ss.created_at + s.session_ttl_s > $3 \
+               AND ($2::text IS NULL OR ss.hub_session_hash = $2)) \
+             ORDER BY o.name",
+        )
+        .bind(user.0)
+        .bind(hub_session_hash)
+        .bind(now.unix())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(rows::sso_prompt)
+        .collect()
     }
 
     async fn put_sso_session(&self, session: SsoSession) -> StoreResult<()> {
-        sqlx::query(
+        // Inserted only while `config` is the org's active configuration:
+        // a sign-in that outlived a disable or a new configuration opens
+        // nothing. `FOR SHARE` orders it with a concurrent disable, whose
+        // update of the org's row then either waits for this session (and
+        // deletes it) or is seen by it.
+        let done = sqlx::query(
             "INSERT INTO sso_sessions \
-             (user_id, org_id, config_id, subject, email, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (user_id, org_id) DO UPDATE SET config_id = EXCLUDED.config_id, \
-             subject = EXCLUDED.subject, email = EXCLUDED.email, \
-             created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at",
+             (hub_session_hash, org_id, user_id, config_id, subject, email, created_at, expires_at) \
+             SELECT $1, org_id, $2, active_config_id, $3, $4, $5, $6 FROM org_sso \
+             WHERE org_id = $7 AND enabled AND active_config_id = $8 FOR SHARE \
+             ON CONFLICT (hub_session_hash, org_id) DO UPDATE SET user_id = excluded.user_id, \
+             config_id = excluded.config_id, subject = excluded.subject, email = excluded.email, \
+             created_at = excluded.created_at, expires_at = excluded.expires_at",
         )
+        .bind(&session.hub_session_hash)
         .bind(session.user.0)
-        .bind(session.org.0)
-        .bind(session.config.0)
         .bind(&session.subject)
         .bind(&session.email)
         .bind(session.created_at.unix())
         .bind(session.expires_at.unix())
+        .bind(session.org.0)
+        .bind(session.config.0)
         .execute(&self.pool)
         .await
         .map_err(db)?;
-        Ok(())
-    }
-
-    async fn sso_session(
-        &self,
-        user: UserId,
-        org: OrgId,
-        now: Timestamp,
-    ) -> StoreResult<Option<SsoSession>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            sso_session_columns!(),
-            " FROM sso_sessions WHERE user_id = $1 AND org_id = $2 AND expires_at > $3"
-        ))
-        .bind(user.0)
-        .bind(org.0)
-        .bind(now.unix())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?
-        .map(|row| rows::sso_session(&row))
-        .transpose()
+        found(done.rows_affected())
     }
 
     async fn sso_sessions_of_org(
@@ -202,12 +338,18 @@ impl SsoStore for PostgresStore {
         org: OrgId,
         now: Timestamp,
     ) -> StoreResult<Vec<SsoSession>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            sso_session_columns!(),
-            " FROM sso_sessions WHERE org_id = $1 AND expires_at > $2 ORDER BY email, user_id"
-        ))
+        // The org's timeout as it is now applies to sessions already open.
+        sqlx::query(
+            "SELECT ss.hub_session_hash, ss.user_id, ss.org_id, ss.config_id, ss.subject, \
+             ss.email, ss.created_at, LEAST(ss.expires_at, ss.created_at + s.session_ttl_s) \
+             AS expires_at \
+             FROM sso_sessions ss JOIN org_sso s ON s.org_id = ss.org_id \
+             AND s.enabled AND s.active_config_id = ss.config_id \
+             WHERE ss.org_id = $1 AND ss.expires_at > $2 AND ss.created_at + s.session_ttl_s > $3 \
+             ORDER BY ss.email, ss.user_id, ss.created_at",
+        )
         .bind(org.0)
+        .bind(now.unix())
         .bind(now.unix())
         .fetch_all(&self.pool)
         .await
@@ -217,9 +359,21 @@ impl SsoStore for PostgresStore {
         .collect()
     }
 
-    async fn delete_sso_sessions_of_org(&self, org: OrgId) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM sso_sessions WHERE org_id = $1")
-            .bind(org.0)
+    async fn revoke_sso_sessions(&self, org: OrgId, user: Option<UserId>) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "DELETE FROM sso_sessions WHERE org_id = $1 AND ($2::bigint IS NULL OR user_id = $2)",
+        )
+        .bind(org.0)
+        .bind(user.map(|u| u.0))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn delete_sso_sessions_of_user(&self, user: UserId) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sso_sessions WHERE user_id = $1")
+            .bind(user.0)
             .execute(&self.pool)
             .await
             .map_err(db)?;
@@ -382,4 +536,24 @@ impl SsoStore for PostgresStore {
         }
         Ok(purged)
     }
+}
+
+/// Ends the org's SSO sessions and pending sign-ins: what started under the
+/// old SSO state cannot finish under the new one.
+async fn end_sessions_and_sign_ins(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    org: OrgId,
+) -> StoreResult<u64> {
+    let ended = sqlx::query("DELETE FROM sso_sessions WHERE org_id = $1")
+        .bind(org.0)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+    sqlx::query("DELETE FROM sso_requests WHERE org_id = $1 AND purpose = 'login'")
+        .bind(org.0)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
+    Ok(ended)
 }

@@ -49,6 +49,7 @@ fn unique_rule(message: &str) -> Option<Unique> {
         "repos.owner_name, repos.kind, repos.name" => Some(Unique::RepoName),
         "memberships.org_id, memberships.user_id" => Some(Unique::Membership),
         "access_tokens.user_id, access_tokens.name" => Some(Unique::TokenName),
+        "org_sso_domains.org_id, org_sso_domains.domain" => Some(Unique::SsoDomain),
         _ => None,
     }
 }

@@ -3,13 +3,13 @@
 
 use crate::error::{corrupt, db};
 use orgsso_core::{
-    Email, EmailId, OrgId, OrgName, RepoId, RepoKind, RepoName, Role, Timestamp, TokenId,
+    Email, EmailId, OrgId, OrgName, RepoId, RepoKind, RepoName, Role, SsoMode, Timestamp, TokenId,
     TokenScope, UserId, Username, Visibility,
 };
 use orgsso_store::{
     AccessToken, AuditEntry, EmailRecord, Member, Org, OrgSso, OutboxMail, Owner, Repo,
-    SessionRecord, SsoConfig, SsoConfigId, SsoProtocol, SsoPurpose, SsoRequest, SsoSession,
-    StoreResult, User,
+    SessionRecord, SsoConfig, SsoConfigId, SsoDomain, SsoPrompt, SsoProtocol, SsoPurpose,
+    SsoRequest, SsoSession, StoreResult, User, ViewerInOrg,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite};
@@ -21,7 +21,7 @@ where
     row.try_get(column).map_err(db)
 }
 
-fn parsed<T, E>(
+pub(crate) fn parsed<T, E>(
     row: &SqliteRow,
     column: &'static str,
     parse: impl FnOnce(&str) -> Result<T, E>,
@@ -198,7 +198,7 @@ pub(crate) fn mail(row: &SqliteRow) -> StoreResult<OutboxMail> {
 macro_rules! sso_config_columns {
     () => {
         "id, org_id, protocol, settings, secret_ciphertext, created_by, created_at, \
-     tested_at, test_result"
+     tested_at, test_result, tested_by, tested_identity_matches"
     };
 }
 pub(crate) use sso_config_columns;
@@ -214,12 +214,15 @@ pub(crate) fn sso_config(row: &SqliteRow) -> StoreResult<SsoConfig> {
         created_at: time(row, "created_at")?,
         tested_at: maybe_time(row, "tested_at")?,
         test_result: get(row, "test_result")?,
+        tested_by: get::<Option<i64>>(row, "tested_by")?.map(UserId),
+        tested_identity_matches: get(row, "tested_identity_matches")?,
     })
 }
 
 macro_rules! org_sso_columns {
     () => {
-        "org_id, enabled, active_config_id, session_ttl_s, allow_idp_initiated"
+        "org_id, enabled, enforced, active_config_id, session_ttl_s, allow_idp_initiated, \
+     jit_membership"
     };
 }
 pub(crate) use org_sso_columns;
@@ -227,22 +230,26 @@ pub(crate) use org_sso_columns;
 pub(crate) fn org_sso(row: &SqliteRow) -> StoreResult<OrgSso> {
     Ok(OrgSso {
         org: OrgId(get(row, "org_id")?),
-        enabled: get(row, "enabled")?,
+        mode: sso_mode(get(row, "enabled")?, get(row, "enforced")?),
         active_config: get::<Option<i64>>(row, "active_config_id")?.map(SsoConfigId),
         session_ttl_s: get(row, "session_ttl_s")?,
         allow_idp_initiated: get(row, "allow_idp_initiated")?,
+        jit_membership: get(row, "jit_membership")?,
     })
 }
 
-macro_rules! sso_session_columns {
-    () => {
-        "user_id, org_id, config_id, subject, email, created_at, expires_at"
-    };
+/// The mode from its two columns: `enabled` switches SSO on, `enforced` says how.
+pub(crate) fn sso_mode(enabled: bool, enforced: bool) -> SsoMode {
+    match (enabled, enforced) {
+        (false, _) => SsoMode::Off,
+        (true, false) => SsoMode::Optional,
+        (true, true) => SsoMode::Enforced,
+    }
 }
-pub(crate) use sso_session_columns;
 
 pub(crate) fn sso_session(row: &SqliteRow) -> StoreResult<SsoSession> {
     Ok(SsoSession {
+        hub_session_hash: get(row, "hub_session_hash")?,
         user: UserId(get(row, "user_id")?),
         org: OrgId(get(row, "org_id")?),
         config: SsoConfigId(get(row, "config_id")?),
@@ -299,4 +306,34 @@ pub(crate) fn audit(row: &SqliteRow) -> StoreResult<AuditEntry> {
 /// Expects `response, at`.
 pub(crate) fn failed_response(row: &SqliteRow) -> StoreResult<(String, Timestamp)> {
     Ok((get(row, "response")?, time(row, "at")?))
+}
+
+pub(crate) fn viewer_in_org(row: &SqliteRow) -> StoreResult<ViewerInOrg> {
+    let role = match get::<Option<String>>(row, "role")? {
+        Some(raw) => Some(
+            raw.parse::<Role>()
+                .map_err(|_| corrupt("memberships.role", raw))?,
+        ),
+        None => None,
+    };
+    Ok(ViewerInOrg {
+        role,
+        mode: sso_mode(get(row, "enabled")?, get(row, "enforced")?),
+        in_domain: get(row, "in_domain")?,
+        live_session: get(row, "live_session")?,
+    })
+}
+
+pub(crate) fn sso_domain(row: &SqliteRow) -> StoreResult<SsoDomain> {
+    Ok(SsoDomain {
+        domain: get(row, "domain")?,
+        verified_accounts: get(row, "verified_accounts")?,
+    })
+}
+
+pub(crate) fn sso_prompt(row: &SqliteRow) -> StoreResult<SsoPrompt> {
+    Ok(SsoPrompt {
+        org: parsed(row, "name", OrgName::parse)?,
+        mode: sso_mode(true, get(row, "enforced")?),
+    })
 }

@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::*;
-use orgsso_core::TokenScope;
+use orgsso_core::{SsoMode, TokenScope};
 use std::any::Any;
 use std::future::Future;
 use std::pin::pin;
@@ -96,7 +96,24 @@ macro_rules! conformance_suite {
             sso_sessions_expire,
             sso_session_is_replaced_on_new_login,
             sso_sessions_are_per_org,
-            deleting_org_sessions_leaves_other_orgs_alone,
+            revoking_an_orgs_sessions_leaves_other_orgs_alone,
+            enabling_requires_the_admins_own_recent_test,
+            enabling_ends_the_orgs_sessions_and_pending_sign_ins,
+            disabling_ends_the_orgs_sessions_and_pending_sign_ins,
+            a_session_cannot_open_after_sso_was_disabled_or_reconfigured,
+            logging_out_ends_the_browsers_sso_sessions,
+            lowering_the_timeout_shortens_open_sessions,
+            a_token_counts_a_session_of_any_browser_a_browser_only_its_own,
+            viewer_in_org_reports_role_mode_domain_and_session,
+            only_verified_emails_exactly_at_the_domain_count,
+            domains_are_unique_per_org_and_counted,
+            enabled_orgs_listing_a_domain_exclude_disabled_ones,
+            sso_prompts_list_orgs_without_a_live_session,
+            revoking_one_member_leaves_the_others,
+            password_change_style_deletion_ends_all_of_a_users_sso_sessions,
+            purging_expired_sso_sessions_keeps_live_ones,
+            org_sessions_are_listed_by_email_user_and_time,
+            a_sign_in_racing_a_disable_never_outlives_it,
             sso_requests_are_single_use,
             another_session_cannot_take_or_cancel_a_pending_request,
             expired_sso_requests_are_refused,
@@ -1359,8 +1376,18 @@ fn new_sso_config(org: OrgId, created_by: UserId, settings: &str, now: Timestamp
     }
 }
 
+/// A test round trip by `admin` at `at` whose identity was `admin`'s own.
+fn test_by(admin: UserId, at: Timestamp) -> SsoTestOutcome {
+    SsoTestOutcome {
+        by: admin,
+        at,
+        result: "{\"email\":\"a@example.com\"}".to_owned(),
+        identity_matches: true,
+    }
+}
+
 /// An org `name` administered by a new user `{name}-admin`, with one
-/// configuration, tested if `tested`.
+/// configuration, tested by that admin at `at(1)` if `tested`.
 async fn org_with_config(store: &dyn Store, name: &str, tested: bool) -> (User, Org, SsoConfig) {
     let admin = user(store, &format!("{name}-admin")).await;
     let org = org(store, name, admin.id).await;
@@ -1370,14 +1397,34 @@ async fn org_with_config(store: &dyn Store, name: &str, tested: bool) -> (User, 
         .unwrap();
     if tested {
         store
-            .mark_sso_config_tested(config.id, at(1), "{\"email\":\"a@example.com\"}")
+            .mark_sso_config_tested(config.id, test_by(admin.id, at(1)))
             .await
             .unwrap();
     }
     (admin, org, config)
 }
 
+/// An org as `org_with_config`, with SSO enforced by its admin.
+async fn org_with_sso(store: &dyn Store, name: &str) -> (User, Org, SsoConfig) {
+    let (admin, org, config) = org_with_config(store, name, true).await;
+    store
+        .enable_sso(org.id, config.id, SsoMode::Enforced, admin.id, T0)
+        .await
+        .unwrap();
+    (admin, org, config)
+}
+
+/// A signed-in browser of `user`: the hub session `id_hash`, which an SSO
+/// session must belong to.
+async fn browser(store: &dyn Store, id_hash: &str, user: UserId) {
+    store
+        .create_session(session(id_hash, user, at(1_000_000)))
+        .await
+        .unwrap();
+}
+
 fn sso_session_of(
+    hub_session_hash: &str,
     user: UserId,
     org: OrgId,
     config: SsoConfigId,
@@ -1385,6 +1432,7 @@ fn sso_session_of(
     expires_at: Timestamp,
 ) -> SsoSession {
     SsoSession {
+        hub_session_hash: hub_session_hash.to_owned(),
         user,
         org,
         config,
@@ -1393,6 +1441,21 @@ fn sso_session_of(
         created_at: T0,
         expires_at,
     }
+}
+
+/// Whether `viewer_in_org` sees a live SSO session of `user` in `org`.
+async fn live(
+    store: &dyn Store,
+    org: OrgId,
+    user: UserId,
+    hub_session_hash: Option<&str>,
+    now: Timestamp,
+) -> bool {
+    store
+        .viewer_in_org(org, user, hub_session_hash, now)
+        .await
+        .unwrap()
+        .live_session
 }
 
 fn sso_request(
@@ -1439,6 +1502,8 @@ pub async fn sso_configs_are_listed_newest_first_per_org(store: &dyn Store) {
             created_at: T0,
             tested_at: None,
             test_result: None,
+            tested_by: None,
+            tested_identity_matches: false,
         }
     );
     // Saved within the same second: still the newer one wins.
@@ -1473,16 +1538,34 @@ pub async fn sso_configs_are_listed_newest_first_per_org(store: &dyn Store) {
 
     // Testing one configuration leaves the others untested.
     store
-        .mark_sso_config_tested(first.id, at(10), "{\"sub\":\"x\"}")
+        .mark_sso_config_tested(
+            first.id,
+            SsoTestOutcome {
+                by: alice.id,
+                at: at(10),
+                result: "{\"sub\":\"x\"}".into(),
+                identity_matches: false,
+            },
+        )
         .await
         .unwrap();
     let tested = store.sso_config(first.id).await.unwrap().unwrap();
     assert_eq!(tested.tested_at, Some(at(10)));
     assert_eq!(tested.test_result.as_deref(), Some("{\"sub\":\"x\"}"));
+    assert_eq!(tested.tested_by, Some(alice.id));
+    assert!(!tested.tested_identity_matches);
     assert_eq!(store.sso_config(second.id).await.unwrap(), Some(second));
+    // A later test replaces the outcome.
+    store
+        .mark_sso_config_tested(first.id, test_by(alice.id, at(20)))
+        .await
+        .unwrap();
+    let retested = store.sso_config(first.id).await.unwrap().unwrap();
+    assert_eq!(retested.tested_at, Some(at(20)));
+    assert!(retested.tested_identity_matches);
     assert_not_found(
         store
-            .mark_sso_config_tested(SsoConfigId(first.id.0 + 1000), at(10), "{}")
+            .mark_sso_config_tested(SsoConfigId(first.id.0 + 1000), test_by(alice.id, at(10)))
             .await,
     );
     assert_not_found(
@@ -1497,30 +1580,52 @@ pub async fn org_sso_defaults_to_disabled_with_seven_day_sessions(store: &dyn St
     let acme = org(store, "acme", alice.id).await;
     let sso = store.org_sso(acme.id).await.unwrap();
     assert_eq!(sso, OrgSso::default_for(acme.id));
-    assert!(!sso.enabled);
+    assert!(!sso.enabled());
+    assert_eq!(sso.mode, SsoMode::Off);
     assert_eq!(sso.active_config, None);
     assert_eq!(sso.session_ttl_s, 7 * 24 * 3600);
     assert!(sso.allow_idp_initiated);
+    assert!(sso.jit_membership);
 }
 
 pub async fn an_untested_config_cannot_be_enabled(store: &dyn Store) {
-    let (_, acme, config) = org_with_config(store, "acme", false).await;
-    assert_not_found(store.enable_sso(acme.id, config.id).await);
+    let (admin, acme, config) = org_with_config(store, "acme", false).await;
+    assert_not_found(
+        store
+            .enable_sso(acme.id, config.id, SsoMode::Enforced, admin.id, T0)
+            .await,
+    );
     assert_eq!(
         store.org_sso(acme.id).await.unwrap(),
         OrgSso::default_for(acme.id)
     );
     assert_not_found(
         store
-            .enable_sso(acme.id, SsoConfigId(config.id.0 + 1000))
+            .enable_sso(
+                acme.id,
+                SsoConfigId(config.id.0 + 1000),
+                SsoMode::Enforced,
+                admin.id,
+                T0,
+            )
             .await,
     );
 }
 
 pub async fn a_config_of_another_org_cannot_be_enabled(store: &dyn Store) {
     let (_, acme, _) = org_with_config(store, "acme", true).await;
-    let (_, _, globex_config) = org_with_config(store, "globex", true).await;
-    assert_not_found(store.enable_sso(acme.id, globex_config.id).await);
+    let (globex_admin, _, globex_config) = org_with_config(store, "globex", true).await;
+    assert_not_found(
+        store
+            .enable_sso(
+                acme.id,
+                globex_config.id,
+                SsoMode::Enforced,
+                globex_admin.id,
+                T0,
+            )
+            .await,
+    );
     assert_eq!(
         store.org_sso(acme.id).await.unwrap(),
         OrgSso::default_for(acme.id)
@@ -1529,9 +1634,13 @@ pub async fn a_config_of_another_org_cannot_be_enabled(store: &dyn Store) {
 
 pub async fn a_tested_config_can_be_enabled_and_disabled(store: &dyn Store) {
     let (admin, acme, config) = org_with_config(store, "acme", true).await;
-    store.enable_sso(acme.id, config.id).await.unwrap();
+    store
+        .enable_sso(acme.id, config.id, SsoMode::Optional, admin.id, T0)
+        .await
+        .unwrap();
     let enabled = store.org_sso(acme.id).await.unwrap();
-    assert!(enabled.enabled);
+    assert!(enabled.enabled());
+    assert_eq!(enabled.mode, SsoMode::Optional);
     assert_eq!(enabled.active_config, Some(config.id));
     assert_eq!(enabled.session_ttl_s, OrgSso::DEFAULT_SESSION_TTL_S);
 
@@ -1540,76 +1649,122 @@ pub async fn a_tested_config_can_be_enabled_and_disabled(store: &dyn Store) {
         .create_sso_config(new_sso_config(acme.id, admin.id, "{\"v\":2}", at(2)))
         .await
         .unwrap();
-    assert_not_found(store.enable_sso(acme.id, newer.id).await);
+    assert_not_found(
+        store
+            .enable_sso(acme.id, newer.id, SsoMode::Enforced, admin.id, T0)
+            .await,
+    );
     assert_eq!(
         store.org_sso(acme.id).await.unwrap().active_config,
         Some(config.id)
     );
     store
-        .mark_sso_config_tested(newer.id, at(3), "{}")
+        .mark_sso_config_tested(newer.id, test_by(admin.id, at(3)))
         .await
         .unwrap();
-    store.enable_sso(acme.id, newer.id).await.unwrap();
-    assert_eq!(
-        store.org_sso(acme.id).await.unwrap().active_config,
-        Some(newer.id)
-    );
+    store
+        .enable_sso(acme.id, newer.id, SsoMode::Enforced, admin.id, T0)
+        .await
+        .unwrap();
+    let switched = store.org_sso(acme.id).await.unwrap();
+    assert_eq!(switched.active_config, Some(newer.id));
+    assert_eq!(switched.mode, SsoMode::Enforced);
 
-    store.disable_sso(acme.id).await.unwrap();
+    // `Off` is what disabling is for.
+    assert_not_found(
+        store
+            .enable_sso(acme.id, newer.id, SsoMode::Off, admin.id, T0)
+            .await,
+    );
+    assert_eq!(store.org_sso(acme.id).await.unwrap(), switched);
+
+    assert_eq!(store.disable_sso(acme.id).await.unwrap(), 0);
     let disabled = store.org_sso(acme.id).await.unwrap();
-    assert!(!disabled.enabled);
+    assert!(!disabled.enabled());
+    assert_eq!(disabled.mode, SsoMode::Off);
     assert_eq!(disabled.active_config, None);
-    store.disable_sso(acme.id).await.unwrap();
+    assert_eq!(store.disable_sso(acme.id).await.unwrap(), 0);
     assert_not_found(store.disable_sso(OrgId(acme.id.0 + 1000)).await);
 }
 
 pub async fn sso_options_are_saved(store: &dyn Store) {
-    let (_, acme, config) = org_with_config(store, "acme", true).await;
-    store.set_sso_options(acme.id, 3600, false).await.unwrap();
+    let (admin, acme, config) = org_with_config(store, "acme", true).await;
+    store
+        .set_sso_options(
+            acme.id,
+            SsoOptions {
+                session_ttl_s: 3600,
+                allow_idp_initiated: false,
+                jit_membership: false,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(
         store.org_sso(acme.id).await.unwrap(),
         OrgSso {
             org: acme.id,
-            enabled: false,
+            mode: SsoMode::Off,
             active_config: None,
             session_ttl_s: 3600,
             allow_idp_initiated: false,
+            jit_membership: false,
         }
     );
     // Enabling and disabling keep the options, and the options keep the state.
-    store.enable_sso(acme.id, config.id).await.unwrap();
-    store.set_sso_options(acme.id, 7200, true).await.unwrap();
+    store
+        .enable_sso(acme.id, config.id, SsoMode::Enforced, admin.id, T0)
+        .await
+        .unwrap();
+    assert_eq!(store.org_sso(acme.id).await.unwrap().session_ttl_s, 3600);
+    store
+        .set_sso_options(
+            acme.id,
+            SsoOptions {
+                session_ttl_s: 7200,
+                allow_idp_initiated: true,
+                jit_membership: true,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(
         store.org_sso(acme.id).await.unwrap(),
         OrgSso {
             org: acme.id,
-            enabled: true,
+            mode: SsoMode::Enforced,
             active_config: Some(config.id),
             session_ttl_s: 7200,
             allow_idp_initiated: true,
+            jit_membership: true,
         }
     );
     store.disable_sso(acme.id).await.unwrap();
-    assert_eq!(store.org_sso(acme.id).await.unwrap().session_ttl_s, 7200);
+    let disabled = store.org_sso(acme.id).await.unwrap();
+    assert_eq!(disabled.session_ttl_s, 7200);
+    assert!(disabled.allow_idp_initiated && disabled.jit_membership);
     assert_not_found(
         store
-            .set_sso_options(OrgId(acme.id.0 + 1000), 60, true)
+            .set_sso_options(
+                OrgId(acme.id.0 + 1000),
+                SsoOptions {
+                    session_ttl_s: 3600,
+                    allow_idp_initiated: true,
+                    jit_membership: true,
+                },
+            )
             .await,
     );
 }
 
 pub async fn sso_sessions_expire(store: &dyn Store) {
-    let (admin, acme, config) = org_with_config(store, "acme", true).await;
-    let session = sso_session_of(admin.id, acme.id, config.id, "admin", at(100));
+    let (admin, acme, config) = org_with_sso(store, "acme").await;
+    browser(store, "b1", admin.id).await;
+    let session = sso_session_of("b1", admin.id, acme.id, config.id, "admin", at(100));
     store.put_sso_session(session.clone()).await.unwrap();
-    assert_eq!(
-        store.sso_session(admin.id, acme.id, at(99)).await.unwrap(),
-        Some(session.clone())
-    );
-    assert_eq!(
-        store.sso_session(admin.id, acme.id, at(100)).await.unwrap(),
-        None
-    );
+    assert!(live(store, acme.id, admin.id, Some("b1"), at(99)).await);
+    assert!(!live(store, acme.id, admin.id, Some("b1"), at(100)).await);
+    assert!(!live(store, acme.id, admin.id, None, at(100)).await);
     assert_eq!(
         store.sso_sessions_of_org(acme.id, at(99)).await.unwrap(),
         [session]
@@ -1621,35 +1776,43 @@ pub async fn sso_sessions_expire(store: &dyn Store) {
 }
 
 pub async fn sso_session_is_replaced_on_new_login(store: &dyn Store) {
-    let (admin, acme, config) = org_with_config(store, "acme", true).await;
+    let (admin, acme, config) = org_with_sso(store, "acme").await;
+    browser(store, "b1", admin.id).await;
     store
-        .put_sso_session(sso_session_of(admin.id, acme.id, config.id, "old", at(100)))
+        .put_sso_session(sso_session_of(
+            "b1",
+            admin.id,
+            acme.id,
+            config.id,
+            "old",
+            at(100),
+        ))
         .await
         .unwrap();
     let newer = SsoSession {
         created_at: at(50),
-        ..sso_session_of(admin.id, acme.id, config.id, "new", at(500))
+        ..sso_session_of("b1", admin.id, acme.id, config.id, "new", at(500))
     };
     store.put_sso_session(newer.clone()).await.unwrap();
+    assert!(live(store, acme.id, admin.id, Some("b1"), at(200)).await);
     assert_eq!(
-        store.sso_session(admin.id, acme.id, at(200)).await.unwrap(),
-        Some(newer.clone())
-    );
-    assert_eq!(
-        store.sso_sessions_of_org(acme.id, at(0)).await.unwrap(),
+        store.sso_sessions_of_org(acme.id, at(60)).await.unwrap(),
         [newer]
     );
 }
 
 pub async fn sso_sessions_are_per_org(store: &dyn Store) {
-    let (alice, acme, acme_config) = org_with_config(store, "acme", true).await;
-    let (_, globex, globex_config) = org_with_config(store, "globex", true).await;
-    let session = sso_session_of(alice.id, acme.id, acme_config.id, "alice", at(100));
+    let (alice, acme, acme_config) = org_with_sso(store, "acme").await;
+    let (_, globex, globex_config) = org_with_sso(store, "globex").await;
+    store
+        .add_member(globex.id, alice.id, Role::Read, T0)
+        .await
+        .unwrap();
+    browser(store, "a", alice.id).await;
+    let session = sso_session_of("a", alice.id, acme.id, acme_config.id, "alice", at(100));
     store.put_sso_session(session.clone()).await.unwrap();
-    assert_eq!(
-        store.sso_session(alice.id, globex.id, at(0)).await.unwrap(),
-        None
-    );
+    assert!(!live(store, globex.id, alice.id, Some("a"), at(0)).await);
+    assert!(!live(store, globex.id, alice.id, None, at(0)).await);
     assert_eq!(
         store.sso_sessions_of_org(globex.id, at(0)).await.unwrap(),
         []
@@ -1659,6 +1822,7 @@ pub async fn sso_sessions_are_per_org(store: &dyn Store) {
     assert_not_found(
         store
             .put_sso_session(sso_session_of(
+                "a",
                 alice.id,
                 globex.id,
                 acme_config.id,
@@ -1667,8 +1831,10 @@ pub async fn sso_sessions_are_per_org(store: &dyn Store) {
             ))
             .await,
     );
+    assert!(!live(store, globex.id, alice.id, Some("a"), at(0)).await);
     store
         .put_sso_session(sso_session_of(
+            "a",
             alice.id,
             globex.id,
             globex_config.id,
@@ -1677,14 +1843,16 @@ pub async fn sso_sessions_are_per_org(store: &dyn Store) {
         ))
         .await
         .unwrap();
+    assert!(live(store, globex.id, alice.id, Some("a"), at(0)).await);
     assert_eq!(
-        store.sso_session(alice.id, acme.id, at(0)).await.unwrap(),
-        Some(session)
+        store.sso_sessions_of_org(acme.id, at(0)).await.unwrap(),
+        [session]
     );
 
     // Listed by email.
     let bob = user(store, "bob").await;
-    let bob_session = sso_session_of(bob.id, acme.id, acme_config.id, "0bob", at(100));
+    browser(store, "b", bob.id).await;
+    let bob_session = sso_session_of("b", bob.id, acme.id, acme_config.id, "0bob", at(100));
     store.put_sso_session(bob_session.clone()).await.unwrap();
     let listed = store.sso_sessions_of_org(acme.id, at(0)).await.unwrap();
     assert_eq!(
@@ -1693,31 +1861,969 @@ pub async fn sso_sessions_are_per_org(store: &dyn Store) {
     );
 }
 
-pub async fn deleting_org_sessions_leaves_other_orgs_alone(store: &dyn Store) {
-    let (alice, acme, acme_config) = org_with_config(store, "acme", true).await;
-    let (bob, globex, globex_config) = org_with_config(store, "globex", true).await;
+pub async fn revoking_an_orgs_sessions_leaves_other_orgs_alone(store: &dyn Store) {
+    let (alice, acme, acme_config) = org_with_sso(store, "acme").await;
+    let (bob, globex, globex_config) = org_with_sso(store, "globex").await;
     store
         .add_member(acme.id, bob.id, Role::Read, T0)
         .await
         .unwrap();
-    for (user, org, config) in [
-        (alice.id, acme.id, acme_config.id),
-        (bob.id, acme.id, acme_config.id),
-        (alice.id, globex.id, globex_config.id),
+    browser(store, "a", alice.id).await;
+    browser(store, "b", bob.id).await;
+    for (hub, user, org, config) in [
+        ("a", alice.id, acme.id, acme_config.id),
+        ("b", bob.id, acme.id, acme_config.id),
+        ("a", alice.id, globex.id, globex_config.id),
     ] {
         store
-            .put_sso_session(sso_session_of(user, org, config, "s", at(100)))
+            .put_sso_session(sso_session_of(hub, user, org, config, "s", at(100)))
             .await
             .unwrap();
     }
-    assert_eq!(store.delete_sso_sessions_of_org(acme.id).await.unwrap(), 2);
+    assert_eq!(store.revoke_sso_sessions(acme.id, None).await.unwrap(), 2);
     assert_eq!(store.sso_sessions_of_org(acme.id, at(0)).await.unwrap(), []);
-    assert!(store
-        .sso_session(alice.id, globex.id, at(0))
+    assert!(live(store, globex.id, alice.id, Some("a"), at(0)).await);
+    assert_eq!(store.revoke_sso_sessions(acme.id, None).await.unwrap(), 0);
+    // The hub sessions themselves stay.
+    assert!(store.session("a", T0).await.unwrap().is_some());
+}
+
+/// Adds `address` to `user` and verifies it.
+async fn verified_email(store: &dyn Store, user: UserId, address: &str) {
+    let added = store.add_email(user, &email(address), T0).await.unwrap();
+    store.mark_email_verified(added.id, T0).await.unwrap();
+}
+
+fn login_request(
+    handle: &str,
+    user: UserId,
+    config: &SsoConfig,
+    expires_at: Timestamp,
+) -> SsoRequest {
+    SsoRequest {
+        purpose: SsoPurpose::Login,
+        ..sso_request(handle, user, config, expires_at)
+    }
+}
+
+pub async fn enabling_requires_the_admins_own_recent_test(store: &dyn Store) {
+    let (alice, acme, config) = org_with_config(store, "acme", false).await;
+    let bob = user(store, "bob").await;
+    store
+        .add_member(acme.id, bob.id, Role::Admin, T0)
         .await
-        .unwrap()
-        .is_some());
-    assert_eq!(store.delete_sso_sessions_of_org(acme.id).await.unwrap(), 0);
+        .unwrap();
+    let enable = |admin: UserId, mode: SsoMode, since: Timestamp| {
+        store.enable_sso(acme.id, config.id, mode, admin, since)
+    };
+
+    // A round trip in which the IdP asserted someone else does not count.
+    store
+        .mark_sso_config_tested(
+            config.id,
+            SsoTestOutcome {
+                identity_matches: false,
+                ..test_by(alice.id, at(100))
+            },
+        )
+        .await
+        .unwrap();
+    assert_not_found(enable(alice.id, SsoMode::Enforced, T0).await);
+
+    store
+        .mark_sso_config_tested(config.id, test_by(alice.id, at(100)))
+        .await
+        .unwrap();
+    // Another admin cannot enable on the strength of Alice's test.
+    assert_not_found(enable(bob.id, SsoMode::Enforced, T0).await);
+    // A test older than the caller allows does not count.
+    assert_not_found(enable(alice.id, SsoMode::Enforced, at(101)).await);
+    assert_not_found(enable(alice.id, SsoMode::Off, T0).await);
+    assert_not_found(
+        store
+            .enable_sso(
+                OrgId(acme.id.0 + 1000),
+                config.id,
+                SsoMode::Enforced,
+                alice.id,
+                T0,
+            )
+            .await,
+    );
+    assert_eq!(
+        store.org_sso(acme.id).await.unwrap(),
+        OrgSso::default_for(acme.id)
+    );
+    // A test at exactly `tested_since` is recent enough.
+    enable(alice.id, SsoMode::Optional, at(100)).await.unwrap();
+    assert_eq!(
+        store.org_sso(acme.id).await.unwrap().mode,
+        SsoMode::Optional
+    );
+
+    // Bob's own test now counts for Bob, and only for him.
+    store
+        .mark_sso_config_tested(config.id, test_by(bob.id, at(300)))
+        .await
+        .unwrap();
+    assert_not_found(enable(alice.id, SsoMode::Enforced, T0).await);
+    assert_eq!(
+        store.org_sso(acme.id).await.unwrap().mode,
+        SsoMode::Optional
+    );
+    enable(bob.id, SsoMode::Enforced, at(300)).await.unwrap();
+    assert_eq!(
+        store.org_sso(acme.id).await.unwrap().mode,
+        SsoMode::Enforced
+    );
+}
+
+pub async fn enabling_ends_the_orgs_sessions_and_pending_sign_ins(store: &dyn Store) {
+    let (alice, acme, config) = org_with_sso(store, "acme").await;
+    let (_, globex, globex_config) = org_with_sso(store, "globex").await;
+    let bob = user(store, "bob").await;
+    store
+        .add_member(acme.id, bob.id, Role::Read, T0)
+        .await
+        .unwrap();
+    browser(store, "a", alice.id).await;
+    browser(store, "b", bob.id).await;
+    for (hub, user, org, config) in [
+        ("a", alice.id, acme.id, config.id),
+        ("b", bob.id, acme.id, config.id),
+        ("a", alice.id, globex.id, globex_config.id),
+    ] {
+        store
+            .put_sso_session(sso_session_of(hub, user, org, config, "s", at(1000)))
+            .await
+            .unwrap();
+    }
+    for request in [
+        login_request("acme-login", bob.id, &config, at(600)),
+        sso_request("acme-test", alice.id, &config, at(600)),
+        login_request("globex-login", alice.id, &globex_config, at(600)),
+    ] {
+        store.create_sso_request(request).await.unwrap();
+    }
+
+    // Enabling again, even with the same configuration, starts afresh.
+    store
+        .enable_sso(acme.id, config.id, SsoMode::Optional, alice.id, T0)
+        .await
+        .unwrap();
+    assert_eq!(store.sso_sessions_of_org(acme.id, at(1)).await.unwrap(), []);
+    assert!(!live(store, acme.id, alice.id, None, at(1)).await);
+    assert!(!live(store, acme.id, bob.id, None, at(1)).await);
+    assert!(!store
+        .sso_request_pending("acme-login", at(1))
+        .await
+        .unwrap());
+    // An admin's test in progress and the other org are left alone.
+    assert!(store.sso_request_pending("acme-test", at(1)).await.unwrap());
+    assert!(store
+        .sso_request_pending("globex-login", at(1))
+        .await
+        .unwrap());
+    assert!(live(store, globex.id, alice.id, Some("a"), at(1)).await);
+    // The hub sessions themselves stay.
+    assert!(store.session("b", at(1)).await.unwrap().is_some());
+}
+
+pub async fn disabling_ends_the_orgs_sessions_and_pending_sign_ins(store: &dyn Store) {
+    let (alice, acme, config) = org_with_sso(store, "acme").await;
+    let (_, globex, globex_config) = org_with_sso(store, "globex").await;
+    browser(store, "a1", alice.id).await;
+    browser(store, "a2", alice.id).await;
+    for (hub, org, config) in [
+        ("a1", acme.id, config.id),
+        ("a2", acme.id, config.id),
+        ("a1", globex.id, globex_config.id),
+    ] {
+        store
+            .put_sso_session(sso_session_of(hub, alice.id, org, config, "s", at(1000)))
+            .await
+            .unwrap();
+    }
+    for request in [
+        login_request("acme-login", alice.id, &config, at(600)),
+        sso_request("acme-test", alice.id, &config, at(600)),
+        login_request("globex-login", alice.id, &globex_config, at(600)),
+    ] {
+        store.create_sso_request(request).await.unwrap();
+    }
+
+    assert_eq!(store.disable_sso(acme.id).await.unwrap(), 2);
+    assert_eq!(store.sso_sessions_of_org(acme.id, at(1)).await.unwrap(), []);
+    assert!(!store
+        .sso_request_pending("acme-login", at(1))
+        .await
+        .unwrap());
+    assert!(store.sso_request_pending("acme-test", at(1)).await.unwrap());
+    assert!(store
+        .sso_request_pending("globex-login", at(1))
+        .await
+        .unwrap());
+    assert!(live(store, globex.id, alice.id, Some("a1"), at(1)).await);
+    assert_eq!(store.disable_sso(acme.id).await.unwrap(), 0);
+
+    // Turned on again, nothing of the earlier sessions comes back.
+    store
+        .enable_sso(acme.id, config.id, SsoMode::Enforced, alice.id, T0)
+        .await
+        .unwrap();
+    assert!(!live(store, acme.id, alice.id, None, at(1)).await);
+}
+
+pub async fn a_session_cannot_open_after_sso_was_disabled_or_reconfigured(store: &dyn Store) {
+    let (alice, acme, config) = org_with_config(store, "acme", true).await;
+    browser(store, "a", alice.id).await;
+    let opened =
+        |config: SsoConfigId| sso_session_of("a", alice.id, acme.id, config, "a", at(1000));
+
+    // Never enabled: nothing to sign in to.
+    assert_not_found(store.put_sso_session(opened(config.id)).await);
+    store
+        .enable_sso(acme.id, config.id, SsoMode::Enforced, alice.id, T0)
+        .await
+        .unwrap();
+    // The browser's hub session must exist.
+    assert_not_found(
+        store
+            .put_sso_session(SsoSession {
+                hub_session_hash: "gone".into(),
+                ..opened(config.id)
+            })
+            .await,
+    );
+    store.put_sso_session(opened(config.id)).await.unwrap();
+    assert!(live(store, acme.id, alice.id, Some("a"), at(1)).await);
+
+    // A sign-in that started with the old configuration cannot finish under the new one.
+    let newer = store
+        .create_sso_config(new_sso_config(acme.id, alice.id, "{\"v\":2}", at(2)))
+        .await
+        .unwrap();
+    store
+        .mark_sso_config_tested(newer.id, test_by(alice.id, at(3)))
+        .await
+        .unwrap();
+    store
+        .enable_sso(acme.id, newer.id, SsoMode::Enforced, alice.id, T0)
+        .await
+        .unwrap();
+    assert_not_found(store.put_sso_session(opened(config.id)).await);
+    assert!(!live(store, acme.id, alice.id, Some("a"), at(4)).await);
+    store.put_sso_session(opened(newer.id)).await.unwrap();
+    assert!(live(store, acme.id, alice.id, Some("a"), at(4)).await);
+
+    // Nor one that started before a disable.
+    store.disable_sso(acme.id).await.unwrap();
+    assert_not_found(store.put_sso_session(opened(newer.id)).await);
+    assert_eq!(store.sso_sessions_of_org(acme.id, at(4)).await.unwrap(), []);
+    assert!(!live(store, acme.id, alice.id, None, at(4)).await);
+}
+
+pub async fn logging_out_ends_the_browsers_sso_sessions(store: &dyn Store) {
+    let (alice, acme, config) = org_with_sso(store, "acme").await;
+    let (_, globex, globex_config) = org_with_sso(store, "globex").await;
+    for hub in ["a1", "a2", "a3"] {
+        browser(store, hub, alice.id).await;
+    }
+    for (hub, org, config) in [
+        ("a1", acme.id, config.id),
+        ("a2", acme.id, config.id),
+        ("a3", acme.id, config.id),
+        ("a1", globex.id, globex_config.id),
+    ] {
+        store
+            .put_sso_session(sso_session_of(hub, alice.id, org, config, hub, at(1000)))
+            .await
+            .unwrap();
+    }
+
+    // Logging out of one browser ends its SSO sessions in every org.
+    store.delete_session("a1").await.unwrap();
+    assert!(!live(store, acme.id, alice.id, Some("a1"), at(1)).await);
+    assert!(!live(store, globex.id, alice.id, None, at(1)).await);
+    assert!(live(store, acme.id, alice.id, Some("a2"), at(1)).await);
+    let hubs = |sessions: Vec<SsoSession>| {
+        sessions
+            .into_iter()
+            .map(|s| s.hub_session_hash)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        hubs(store.sso_sessions_of_org(acme.id, at(1)).await.unwrap()),
+        ["a2", "a3"]
+    );
+
+    // "Log out other browsers" keeps the current one's.
+    store
+        .delete_sessions_of_user(alice.id, Some("a3"))
+        .await
+        .unwrap();
+    assert_eq!(
+        hubs(store.sso_sessions_of_org(acme.id, at(1)).await.unwrap()),
+        ["a3"]
+    );
+    store.delete_sessions_of_user(alice.id, None).await.unwrap();
+    assert!(!live(store, acme.id, alice.id, None, at(1)).await);
+    assert_eq!(store.sso_sessions_of_org(acme.id, at(1)).await.unwrap(), []);
+}
+
+pub async fn lowering_the_timeout_shortens_open_sessions(store: &dyn Store) {
+    let (alice, acme, config) = org_with_sso(store, "acme").await;
+    browser(store, "a", alice.id).await;
+    let session = sso_session_of("a", alice.id, acme.id, config.id, "alice", at(100_000));
+    store.put_sso_session(session.clone()).await.unwrap();
+    let set_ttl = |session_ttl_s: i64| {
+        store.set_sso_options(
+            acme.id,
+            SsoOptions {
+                session_ttl_s,
+                allow_idp_initiated: true,
+                jit_membership: true,
+            },
+        )
+    };
+    let prompted = |now: Timestamp| async move {
+        !store
+            .sso_prompts(alice.id, Some("a"), now)
+            .await
+            .unwrap()
+            .is_empty()
+    };
+
+    set_ttl(3600).await.unwrap();
+    assert!(live(store, acme.id, alice.id, Some("a"), at(3599)).await);
+    assert!(!live(store, acme.id, alice.id, Some("a"), at(3600)).await);
+    assert!(!live(store, acme.id, alice.id, None, at(3600)).await);
+    assert!(!prompted(at(3599)).await);
+    assert!(prompted(at(3600)).await);
+    // The list reports when the session ends under the timeout as it is now.
+    assert_eq!(
+        store.sso_sessions_of_org(acme.id, at(3599)).await.unwrap(),
+        [SsoSession {
+            expires_at: at(3600),
+            ..session.clone()
+        }]
+    );
+    assert_eq!(
+        store.sso_sessions_of_org(acme.id, at(3600)).await.unwrap(),
+        []
+    );
+
+    // Raised again, the IdP's own limit is the earlier one.
+    set_ttl(OrgSso::DEFAULT_SESSION_TTL_S).await.unwrap();
+    assert!(live(store, acme.id, alice.id, Some("a"), at(3600)).await);
+    assert_eq!(
+        store.sso_sessions_of_org(acme.id, at(3600)).await.unwrap(),
+        [session]
+    );
+    assert!(!live(store, acme.id, alice.id, Some("a"), at(100_000)).await);
+}
+
+pub async fn a_token_counts_a_session_of_any_browser_a_browser_only_its_own(store: &dyn Store) {
+    let (alice, acme, config) = org_with_sso(store, "acme").await;
+    let bob = user(store, "bob").await;
+    store
+        .add_member(acme.id, bob.id, Role::Read, T0)
+        .await
+        .unwrap();
+    browser(store, "a1", alice.id).await;
+    browser(store, "a2", alice.id).await;
+    browser(store, "b", bob.id).await;
+
+    // Bob's session counts for nobody else, whatever browser asks.
+    store
+        .put_sso_session(sso_session_of(
+            "b",
+            bob.id,
+            acme.id,
+            config.id,
+            "bob",
+            at(1000),
+        ))
+        .await
+        .unwrap();
+    assert!(live(store, acme.id, bob.id, Some("b"), at(1)).await);
+    assert!(live(store, acme.id, bob.id, None, at(1)).await);
+    assert!(!live(store, acme.id, bob.id, Some("a1"), at(1)).await);
+    assert!(!live(store, acme.id, alice.id, None, at(1)).await);
+    assert!(!live(store, acme.id, alice.id, Some("b"), at(1)).await);
+
+    store
+        .put_sso_session(sso_session_of(
+            "a1",
+            alice.id,
+            acme.id,
+            config.id,
+            "alice",
+            at(1000),
+        ))
+        .await
+        .unwrap();
+    assert!(live(store, acme.id, alice.id, Some("a1"), at(1)).await);
+    assert!(!live(store, acme.id, alice.id, Some("a2"), at(1)).await);
+    assert!(live(store, acme.id, alice.id, None, at(1)).await);
+
+    let prompts = |hub: Option<&'static str>| async move {
+        store
+            .sso_prompts(alice.id, hub, at(1))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.org)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(prompts(Some("a1")).await, []);
+    assert_eq!(prompts(Some("a2")).await, [oname("acme")]);
+    assert_eq!(prompts(None).await, []);
+}
+
+pub async fn viewer_in_org_reports_role_mode_domain_and_session(store: &dyn Store) {
+    let (alice, acme, config) = org_with_config(store, "acme", true).await;
+    let bob = user(store, "bob").await;
+    let carol = user(store, "carol").await;
+    let dave = user(store, "dave").await;
+    store
+        .add_member(acme.id, bob.id, Role::Write, T0)
+        .await
+        .unwrap();
+    verified_email(store, bob.id, "bob@acme.com").await;
+    verified_email(store, carol.id, "carol@acme.com").await;
+    store.add_sso_domain(acme.id, "acme.com", T0).await.unwrap();
+    // Dave is in the domain of another organization only.
+    verified_email(store, dave.id, "dave@initech.com").await;
+    let initech = org(store, "initech", dave.id).await;
+    store
+        .add_sso_domain(initech.id, "initech.com", T0)
+        .await
+        .unwrap();
+    browser(store, "b", bob.id).await;
+    let viewer = |user: UserId, hub: Option<&'static str>| async move {
+        store
+            .viewer_in_org(acme.id, user, hub, at(1))
+            .await
+            .unwrap()
+    };
+    let expect =
+        |role: Option<Role>, mode: SsoMode, in_domain: bool, live_session: bool| ViewerInOrg {
+            role,
+            mode,
+            in_domain,
+            live_session,
+        };
+
+    // Off: the domain does not matter yet.
+    assert_eq!(
+        viewer(bob.id, Some("b")).await,
+        expect(Some(Role::Write), SsoMode::Off, false, false)
+    );
+    assert_eq!(
+        viewer(carol.id, None).await,
+        expect(None, SsoMode::Off, false, false)
+    );
+
+    store
+        .enable_sso(acme.id, config.id, SsoMode::Optional, alice.id, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        viewer(alice.id, None).await,
+        expect(Some(Role::Admin), SsoMode::Optional, false, false)
+    );
+    assert_eq!(
+        viewer(bob.id, Some("b")).await,
+        expect(Some(Role::Write), SsoMode::Optional, true, false)
+    );
+    assert_eq!(
+        viewer(carol.id, None).await,
+        expect(None, SsoMode::Optional, true, false)
+    );
+    assert_eq!(
+        viewer(dave.id, None).await,
+        expect(None, SsoMode::Optional, false, false)
+    );
+
+    store
+        .put_sso_session(sso_session_of(
+            "b",
+            bob.id,
+            acme.id,
+            config.id,
+            "bob",
+            at(1000),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        viewer(bob.id, Some("b")).await,
+        expect(Some(Role::Write), SsoMode::Optional, true, true)
+    );
+
+    // Enforcing starts afresh.
+    store
+        .enable_sso(acme.id, config.id, SsoMode::Enforced, alice.id, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        viewer(bob.id, Some("b")).await,
+        expect(Some(Role::Write), SsoMode::Enforced, true, false)
+    );
+
+    assert_not_found(
+        store
+            .viewer_in_org(OrgId(acme.id.0 + 1000), bob.id, None, at(1))
+            .await,
+    );
+}
+
+pub async fn only_verified_emails_exactly_at_the_domain_count(store: &dyn Store) {
+    let (_, acme, _) = org_with_sso(store, "acme").await;
+    store.add_sso_domain(acme.id, "acme.com", T0).await.unwrap();
+    let mut counted = Vec::new();
+    let mut ignored = Vec::new();
+    for (name, addresses, counts) in [
+        ("exact", &["exact@acme.com"][..], true),
+        // Two addresses, one account.
+        (
+            "twice",
+            &["twice@acme.com", "twice.other@acme.com"][..],
+            true,
+        ),
+        ("sub", &["sub@eng.acme.com"][..], false),
+        ("prefixed", &["prefixed@notacme.com"][..], false),
+        ("suffixed", &["suffixed@acme.com.evil.io"][..], false),
+        ("local", &["acme.com@evil.io"][..], false),
+    ] {
+        let account = user(store, name).await;
+        for address in addresses {
+            verified_email(store, account.id, address).await;
+        }
+        if counts {
+            counted.push(account.id);
+        } else {
+            ignored.push(account.id);
+        }
+    }
+    // Unverified: not until verified.
+    let pending = user(store, "pending").await;
+    let unverified = store
+        .add_email(pending.id, &email("pending@acme.com"), T0)
+        .await
+        .unwrap();
+
+    let in_domain = |user: UserId| async move {
+        store
+            .viewer_in_org(acme.id, user, None, at(1))
+            .await
+            .unwrap()
+            .in_domain
+    };
+    let prompted = |user: UserId| async move {
+        !store
+            .sso_prompts(user, None, at(1))
+            .await
+            .unwrap()
+            .is_empty()
+    };
+    for &user in &counted {
+        assert!(in_domain(user).await, "{user:?}");
+        assert!(prompted(user).await, "{user:?}");
+    }
+    for &user in ignored.iter().chain([&pending.id]) {
+        assert!(!in_domain(user).await, "{user:?}");
+        assert!(!prompted(user).await, "{user:?}");
+    }
+    let count = || async move { store.sso_domains(acme.id).await.unwrap()[0].verified_accounts };
+    assert_eq!(count().await, 2);
+
+    store
+        .mark_email_verified(unverified.id, at(1))
+        .await
+        .unwrap();
+    assert!(in_domain(pending.id).await);
+    assert!(prompted(pending.id).await);
+    assert_eq!(count().await, 3);
+}
+
+pub async fn domains_are_unique_per_org_and_counted(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let acme = org(store, "acme", alice.id).await;
+    let globex = org(store, "globex", alice.id).await;
+    assert_eq!(store.sso_domains(acme.id).await.unwrap(), []);
+    for domain in ["example.org", "acme.com"] {
+        store.add_sso_domain(acme.id, domain, T0).await.unwrap();
+    }
+    assert_conflict(
+        store.add_sso_domain(acme.id, "acme.com", at(1)).await,
+        Unique::SsoDomain,
+    );
+    // Another org may list the same domain.
+    store
+        .add_sso_domain(globex.id, "acme.com", T0)
+        .await
+        .unwrap();
+    verified_email(store, alice.id, "alice@example.org").await;
+    let bob = user(store, "bob").await;
+    verified_email(store, bob.id, "bob@example.org").await;
+
+    let domain = |domain: &str, verified_accounts: i64| SsoDomain {
+        domain: domain.to_owned(),
+        verified_accounts,
+    };
+    assert_eq!(
+        store.sso_domains(acme.id).await.unwrap(),
+        [domain("acme.com", 0), domain("example.org", 2)]
+    );
+
+    store.remove_sso_domain(acme.id, "acme.com").await.unwrap();
+    assert_not_found(store.remove_sso_domain(acme.id, "acme.com").await);
+    assert_not_found(store.remove_sso_domain(acme.id, "unlisted.com").await);
+    assert_eq!(
+        store.sso_domains(acme.id).await.unwrap(),
+        [domain("example.org", 2)]
+    );
+    assert_eq!(
+        store.sso_domains(globex.id).await.unwrap(),
+        [domain("acme.com", 0)]
+    );
+    // Listed again after removal.
+    store
+        .add_sso_domain(acme.id, "acme.com", at(2))
+        .await
+        .unwrap();
+    assert_not_found(
+        store
+            .add_sso_domain(OrgId(acme.id.0 + 1000), "acme.com", T0)
+            .await,
+    );
+}
+
+pub async fn enabled_orgs_listing_a_domain_exclude_disabled_ones(store: &dyn Store) {
+    let (_, acme, _) = org_with_sso(store, "acme").await;
+    let (_, globex, _) = org_with_sso(store, "globex").await;
+    let (_, initech, _) = org_with_config(store, "initech", true).await;
+    let (_, hooli, _) = org_with_sso(store, "hooli").await;
+    for org in [&acme, &globex, &initech] {
+        store.add_sso_domain(org.id, "acme.com", T0).await.unwrap();
+    }
+    store
+        .add_sso_domain(hooli.id, "hooli.com", T0)
+        .await
+        .unwrap();
+    let listing = |domain: &'static str, except: OrgId| async move {
+        store
+            .enabled_orgs_with_domain(domain, except)
+            .await
+            .unwrap()
+    };
+
+    assert_eq!(listing("acme.com", acme.id).await, [oname("globex")]);
+    assert_eq!(
+        listing("acme.com", initech.id).await,
+        [oname("acme"), oname("globex")]
+    );
+    assert_eq!(listing("hooli.com", acme.id).await, [oname("hooli")]);
+    assert_eq!(listing("hooli.com", hooli.id).await, []);
+    assert_eq!(listing("eng.acme.com", initech.id).await, []);
+
+    store.disable_sso(globex.id).await.unwrap();
+    assert_eq!(listing("acme.com", acme.id).await, []);
+    assert_eq!(listing("acme.com", initech.id).await, [oname("acme")]);
+}
+
+pub async fn sso_prompts_list_orgs_without_a_live_session(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    browser(store, "a", alice.id).await;
+    verified_email(store, alice.id, "alice@globex.com").await;
+    // Acme: enforced, Alice a member.
+    let (_, acme, acme_config) = org_with_sso(store, "acme").await;
+    store
+        .add_member(acme.id, alice.id, Role::Read, T0)
+        .await
+        .unwrap();
+    // Globex: optional, Alice not a member but in its domain.
+    let (globex_admin, globex, globex_config) = org_with_config(store, "globex", true).await;
+    store
+        .enable_sso(
+            globex.id,
+            globex_config.id,
+            SsoMode::Optional,
+            globex_admin.id,
+            T0,
+        )
+        .await
+        .unwrap();
+    store
+        .add_sso_domain(globex.id, "globex.com", T0)
+        .await
+        .unwrap();
+    // Initech: SSO on, but Alice neither a member nor in its domain.
+    let (_, initech, _) = org_with_sso(store, "initech").await;
+    store
+        .add_sso_domain(initech.id, "initech.com", T0)
+        .await
+        .unwrap();
+    // Listed once even where Alice is both a member and in the domain.
+    store
+        .add_sso_domain(acme.id, "globex.com", T0)
+        .await
+        .unwrap();
+    // Hooli: Alice a member and in its domain, but SSO off.
+    let (_, hooli, _) = org_with_config(store, "hooli", true).await;
+    store
+        .add_member(hooli.id, alice.id, Role::Read, T0)
+        .await
+        .unwrap();
+    store
+        .add_sso_domain(hooli.id, "globex.com", T0)
+        .await
+        .unwrap();
+
+    let prompts =
+        |now: Timestamp| async move { store.sso_prompts(alice.id, Some("a"), now).await.unwrap() };
+    assert_eq!(
+        prompts(at(1)).await,
+        [
+            SsoPrompt {
+                org: oname("acme"),
+                mode: SsoMode::Enforced,
+            },
+            SsoPrompt {
+                org: oname("globex"),
+                mode: SsoMode::Optional,
+            },
+        ]
+    );
+
+    store
+        .put_sso_session(sso_session_of(
+            "a",
+            alice.id,
+            acme.id,
+            acme_config.id,
+            "alice",
+            at(1000),
+        ))
+        .await
+        .unwrap();
+    store
+        .put_sso_session(sso_session_of(
+            "a",
+            alice.id,
+            globex.id,
+            globex_config.id,
+            "alice",
+            at(50),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(prompts(at(49)).await, []);
+    // Globex's session ran out.
+    assert_eq!(
+        prompts(at(50)).await,
+        [SsoPrompt {
+            org: oname("globex"),
+            mode: SsoMode::Optional,
+        }]
+    );
+}
+
+pub async fn revoking_one_member_leaves_the_others(store: &dyn Store) {
+    let (alice, acme, config) = org_with_sso(store, "acme").await;
+    let (_, globex, globex_config) = org_with_sso(store, "globex").await;
+    let bob = user(store, "bob").await;
+    store
+        .add_member(acme.id, bob.id, Role::Read, T0)
+        .await
+        .unwrap();
+    browser(store, "a1", alice.id).await;
+    browser(store, "a2", alice.id).await;
+    browser(store, "b", bob.id).await;
+    for (hub, user, org, config) in [
+        ("a1", alice.id, acme.id, config.id),
+        ("a2", alice.id, acme.id, config.id),
+        ("b", bob.id, acme.id, config.id),
+        ("a1", alice.id, globex.id, globex_config.id),
+    ] {
+        store
+            .put_sso_session(sso_session_of(hub, user, org, config, "s", at(1000)))
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(
+        store
+            .revoke_sso_sessions(acme.id, Some(alice.id))
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(!live(store, acme.id, alice.id, None, at(1)).await);
+    assert!(live(store, acme.id, bob.id, Some("b"), at(1)).await);
+    assert!(live(store, globex.id, alice.id, Some("a1"), at(1)).await);
+    assert_eq!(
+        store
+            .revoke_sso_sessions(acme.id, Some(alice.id))
+            .await
+            .unwrap(),
+        0
+    );
+    // Alice stays signed in to the hub.
+    assert!(store.session("a1", at(1)).await.unwrap().is_some());
+}
+
+pub async fn password_change_style_deletion_ends_all_of_a_users_sso_sessions(store: &dyn Store) {
+    let (alice, acme, config) = org_with_sso(store, "acme").await;
+    let (_, globex, globex_config) = org_with_sso(store, "globex").await;
+    let bob = user(store, "bob").await;
+    browser(store, "a1", alice.id).await;
+    browser(store, "a2", alice.id).await;
+    browser(store, "b", bob.id).await;
+    for (hub, user, org, config) in [
+        ("a1", alice.id, acme.id, config.id),
+        ("a2", alice.id, globex.id, globex_config.id),
+        ("b", bob.id, acme.id, config.id),
+    ] {
+        store
+            .put_sso_session(sso_session_of(hub, user, org, config, "s", at(1000)))
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(
+        store.delete_sso_sessions_of_user(alice.id).await.unwrap(),
+        2
+    );
+    assert!(!live(store, acme.id, alice.id, None, at(1)).await);
+    assert!(!live(store, globex.id, alice.id, None, at(1)).await);
+    assert!(live(store, acme.id, bob.id, Some("b"), at(1)).await);
+    assert!(store.session("a2", at(1)).await.unwrap().is_some());
+    assert_eq!(
+        store.delete_sso_sessions_of_user(alice.id).await.unwrap(),
+        0
+    );
+}
+
+pub async fn purging_expired_sso_sessions_keeps_live_ones(store: &dyn Store) {
+    let (alice, acme, config) = org_with_sso(store, "acme").await;
+    let bob = user(store, "bob").await;
+    let carol = user(store, "carol").await;
+    browser(store, "a", alice.id).await;
+    browser(store, "b", bob.id).await;
+    // Carol's hub session ends before her SSO session would.
+    store
+        .create_session(session("c", carol.id, at(200)))
+        .await
+        .unwrap();
+    for (hub, user, expires_at) in [
+        ("a", alice.id, at(500)),
+        ("b", bob.id, at(900)),
+        ("c", carol.id, at(900)),
+    ] {
+        store
+            .put_sso_session(sso_session_of(
+                hub, user, acme.id, config.id, hub, expires_at,
+            ))
+            .await
+            .unwrap();
+    }
+
+    // Expiring at `now` counts as expired.
+    assert_eq!(store.purge_expired_sso(at(500)).await.unwrap(), 1);
+    assert_eq!(store.purge_expired_sso(at(500)).await.unwrap(), 0);
+    let users =
+        |sessions: Vec<SsoSession>| sessions.into_iter().map(|s| s.user).collect::<Vec<_>>();
+    assert_eq!(
+        users(store.sso_sessions_of_org(acme.id, at(1)).await.unwrap()),
+        [bob.id, carol.id]
+    );
+    assert!(live(store, acme.id, bob.id, Some("b"), at(500)).await);
+
+    // Purging expired hub sessions ends their SSO sessions too.
+    assert_eq!(store.delete_expired_sessions(at(500)).await.unwrap(), 1);
+    assert_eq!(
+        users(store.sso_sessions_of_org(acme.id, at(1)).await.unwrap()),
+        [bob.id]
+    );
+}
+
+pub async fn org_sessions_are_listed_by_email_user_and_time(store: &dyn Store) {
+    let (alice, acme, config) = org_with_sso(store, "acme").await;
+    let bob = user(store, "bob").await;
+    for hub in ["a1", "a2"] {
+        browser(store, hub, alice.id).await;
+    }
+    browser(store, "b", bob.id).await;
+    // Put in an order that is none of the sort keys.
+    for (hub, user, email, created_at) in [
+        ("a1", alice.id, "same@example.com", at(20)),
+        ("b", bob.id, "same@example.com", at(5)),
+        ("a2", alice.id, "same@example.com", at(10)),
+    ] {
+        store
+            .put_sso_session(SsoSession {
+                email: email.to_owned(),
+                created_at,
+                ..sso_session_of(hub, user, acme.id, config.id, "s", at(1000))
+            })
+            .await
+            .unwrap();
+    }
+    let aaron = user(store, "aaron").await;
+    browser(store, "z", aaron.id).await;
+    store
+        .put_sso_session(SsoSession {
+            email: "zed@example.com".into(),
+            ..sso_session_of("z", aaron.id, acme.id, config.id, "s", at(1000))
+        })
+        .await
+        .unwrap();
+    let listed = store.sso_sessions_of_org(acme.id, at(30)).await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|s| s.hub_session_hash.as_str())
+            .collect::<Vec<_>>(),
+        ["a2", "a1", "b", "z"]
+    );
+}
+
+pub async fn a_sign_in_racing_a_disable_never_outlives_it(store: &dyn Store) {
+    let (alice, acme, config) = org_with_config(store, "acme", true).await;
+    browser(store, "a", alice.id).await;
+    for round in 0..10 {
+        store
+            .enable_sso(acme.id, config.id, SsoMode::Enforced, alice.id, T0)
+            .await
+            .unwrap();
+        let (put, disabled) = join2(
+            store.put_sso_session(sso_session_of(
+                "a",
+                alice.id,
+                acme.id,
+                config.id,
+                "alice",
+                at(1000),
+            )),
+            store.disable_sso(acme.id),
+        )
+        .await;
+        // Either the session opened first and the disable ended it, or the
+        // disable came first and the session never opened.
+        match put {
+            Ok(()) => assert_eq!(disabled.unwrap(), 1, "round {round}"),
+            Err(StoreError::NotFound) => assert_eq!(disabled.unwrap(), 0, "round {round}"),
+            Err(other) => panic!("round {round}: {other:?}"),
+        }
+        assert_eq!(
+            store.revoke_sso_sessions(acme.id, None).await.unwrap(),
+            0,
+            "round {round}"
+        );
+    }
 }
 
 pub async fn sso_requests_are_single_use(store: &dyn Store) {

@@ -45,6 +45,7 @@ pub enum Unique {
     RepoName,
     Membership,
     TokenName,
+    SsoDomain,
 }
 
 impl std::fmt::Display for Unique {
@@ -55,6 +56,7 @@ impl std::fmt::Display for Unique {
             Unique::RepoName => "this repository name",
             Unique::Membership => "this membership",
             Unique::TokenName => "this token name",
+            Unique::SsoDomain => "this domain",
         })
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::StoreResult;
 use async_trait::async_trait;
-use orgsso_core::{OrgId, Timestamp, UserId};
+use orgsso_core::{OrgId, OrgName, Role, SsoMode, Timestamp, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SsoConfigId(pub i64);
@@ -64,36 +64,98 @@ pub struct SsoConfig {
     pub tested_at: Option<Timestamp>,
     /// What the IdP sent during that test (JSON), shown to the admin.
     pub test_result: Option<String>,
+    /// The admin whose round trip tested it, and whether the identity the
+    /// IdP asserted was a verified email of that admin's own account.
+    pub tested_by: Option<UserId>,
+    pub tested_identity_matches: bool,
 }
 
-/// The organization's SSO state. Defaults (no row): disabled, 7-day sessions,
-/// IdP-initiated login allowed.
+/// The outcome of an admin's test round trip.
+#[derive(Clone, Debug)]
+pub struct SsoTestOutcome {
+    pub by: UserId,
+    pub at: Timestamp,
+    /// What the IdP sent (JSON).
+    pub result: String,
+    pub identity_matches: bool,
+}
+
+/// The organization's SSO state. Defaults (no row): off, 7-day sessions,
+/// IdP-initiated login allowed, just-in-time membership on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrgSso {
     pub org: OrgId,
-    pub enabled: bool,
-    /// The configuration members sign in with while enabled.
+    pub mode: SsoMode,
+    /// The configuration members sign in with while the mode is not `Off`.
     pub active_config: Option<SsoConfigId>,
     pub session_ttl_s: i64,
     pub allow_idp_initiated: bool,
+    /// A user of the org's email domains who completes its SSO joins it.
+    pub jit_membership: bool,
 }
 
 impl OrgSso {
     pub const DEFAULT_SESSION_TTL_S: i64 = 7 * 24 * 3600;
+    /// The session timeout an admin may choose: 15 minutes to 90 days.
+    pub const SESSION_TTL_RANGE_S: std::ops::RangeInclusive<i64> = 15 * 60..=90 * 24 * 3600;
 
     pub fn default_for(org: OrgId) -> Self {
         Self {
             org,
-            enabled: false,
+            mode: SsoMode::Off,
             active_config: None,
             session_ttl_s: Self::DEFAULT_SESSION_TTL_S,
             allow_idp_initiated: true,
+            jit_membership: true,
         }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.mode != SsoMode::Off
     }
 }
 
+/// Options an admin sets on the organization's SSO.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SsoOptions {
+    pub session_ttl_s: i64,
+    pub allow_idp_initiated: bool,
+    pub jit_membership: bool,
+}
+
+/// Everything the SSO gate needs about one viewer in one organization, read
+/// in one query: the viewer's role, the org's mode, whether a verified email
+/// of the viewer is in its SSO domains, and whether a live SSO session for
+/// its active configuration exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ViewerInOrg {
+    pub role: Option<Role>,
+    pub mode: SsoMode,
+    pub in_domain: bool,
+    pub live_session: bool,
+}
+
+/// An email domain tied to an org's SSO, with how many hub accounts have a
+/// verified email in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SsoDomain {
+    pub domain: String,
+    pub verified_accounts: i64,
+}
+
+/// An organization whose SSO a user has not signed in with (the banner).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SsoPrompt {
+    pub org: OrgName,
+    pub mode: SsoMode,
+}
+
+/// An SSO session: one user, one organization, the configuration that
+/// created it, and the hub session (browser) that completed it, whose end
+/// ends it too.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SsoSession {
+    pub hub_session_hash: String,
     pub user: UserId,
     pub org: OrgId,
     pub config: SsoConfigId,
@@ -101,6 +163,7 @@ pub struct SsoSession {
     pub subject: String,
     pub email: String,
     pub created_at: Timestamp,
+    /// The earliest of the IdP's limit and the org's timeout (as it is now).
     pub expires_at: Timestamp,
 }
 
@@ -176,39 +239,77 @@ pub trait SsoStore: Send + Sync {
     async fn sso_config(&self, id: SsoConfigId) -> StoreResult<Option<SsoConfig>>;
     /// The newest configuration saved for the organization (the one the settings page edits).
     async fn latest_sso_config(&self, org: OrgId) -> StoreResult<Option<SsoConfig>>;
-    /// Marks this exact configuration tested; `NotFound` if it does not exist.
+    /// Records an admin's test of this exact configuration; `NotFound` if it does not exist.
     async fn mark_sso_config_tested(
         &self,
         id: SsoConfigId,
-        now: Timestamp,
-        result: &str,
+        outcome: SsoTestOutcome,
     ) -> StoreResult<()>;
 
     /// The org's SSO state (`OrgSso::default_for` when never set).
     async fn org_sso(&self, org: OrgId) -> StoreResult<OrgSso>;
-    /// Enables SSO with `config`, which must belong to `org` and be tested;
-    /// `NotFound` otherwise (the database checks it, not a prior read).
-    async fn enable_sso(&self, org: OrgId, config: SsoConfigId) -> StoreResult<()>;
-    async fn disable_sso(&self, org: OrgId) -> StoreResult<()>;
-    async fn set_sso_options(
+    /// What the SSO gate needs about `user` in `org` at `now`, in one query.
+    /// `hub_session_hash`: the browser asking, whose SSO session counts;
+    /// `None` (an access token) counts a live session in any browser.
+    async fn viewer_in_org(
         &self,
         org: OrgId,
-        session_ttl_s: i64,
-        allow_idp_initiated: bool,
+        user: UserId,
+        hub_session_hash: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<ViewerInOrg>;
+    /// Turns SSO on in `mode` (not `Off`) with `config`, which must belong to
+    /// `org` and have been tested by `admin` at or after `tested_since` with
+    /// their own identity; `NotFound` otherwise (the database checks it, not
+    /// a prior read). Ends the org's SSO sessions and pending sign-ins, in
+    /// the same transaction.
+    async fn enable_sso(
+        &self,
+        org: OrgId,
+        config: SsoConfigId,
+        mode: SsoMode,
+        admin: UserId,
+        tested_since: Timestamp,
     ) -> StoreResult<()>;
+    /// Turns SSO off and ends the org's SSO sessions and pending sign-ins;
+    /// returns how many sessions ended.
+    async fn disable_sso(&self, org: OrgId) -> StoreResult<u64>;
+    async fn set_sso_options(&self, org: OrgId, options: SsoOptions) -> StoreResult<()>;
 
-    /// Creates or replaces the user's SSO session for the organization.
-    async fn put_sso_session(&self, session: SsoSession) -> StoreResult<()>;
-    /// The live SSO session of `user` for `org` at `now`.
-    async fn sso_session(
+    /// The org's SSO email domains, sorted, with their verified accounts.
+    async fn sso_domains(&self, org: OrgId) -> StoreResult<Vec<SsoDomain>>;
+    /// `Conflict(Unique::SsoDomain)` if the org lists it already.
+    async fn add_sso_domain(&self, org: OrgId, domain: &str, now: Timestamp) -> StoreResult<()>;
+    /// `NotFound` if the org does not list it.
+    async fn remove_sso_domain(&self, org: OrgId, domain: &str) -> StoreResult<()>;
+    /// Other organizations with SSO on that list `domain`.
+    async fn enabled_orgs_with_domain(
+        &self,
+        domain: &str,
+        except: OrgId,
+    ) -> StoreResult<Vec<OrgName>>;
+    /// Organizations with SSO on where `user` is a member or has a verified
+    /// email in their domains, and this browser (or, without one, any)
+    /// holds no live session: the banner's list, in one query.
+    async fn sso_prompts(
         &self,
         user: UserId,
-        org: OrgId,
+        hub_session_hash: Option<&str>,
         now: Timestamp,
-    ) -> StoreResult<Option<SsoSession>>;
+    ) -> StoreResult<Vec<SsoPrompt>>;
+
+    /// Opens an SSO session, only if `session.config` is still the org's
+    /// active configuration with SSO on: `NotFound` otherwise, so a sign-in
+    /// that started before a disable or a change of configuration cannot
+    /// finish. Replaces this browser's earlier session for the org.
+    async fn put_sso_session(&self, session: SsoSession) -> StoreResult<()>;
+    /// The live SSO sessions of the org (timeout as it is now), by email.
     async fn sso_sessions_of_org(&self, org: OrgId, now: Timestamp)
         -> StoreResult<Vec<SsoSession>>;
-    async fn delete_sso_sessions_of_org(&self, org: OrgId) -> StoreResult<u64>;
+    /// Ends the org's SSO sessions, of one user or of all; returns how many.
+    async fn revoke_sso_sessions(&self, org: OrgId, user: Option<UserId>) -> StoreResult<u64>;
+    /// Ends every SSO session of a user, in every organization (password change).
+    async fn delete_sso_sessions_of_user(&self, user: UserId) -> StoreResult<u64>;
 
     async fn create_sso_request(&self, request: SsoRequest) -> StoreResult<()>;
     /// Consumes the pending request `handle_hash` started by the hub session

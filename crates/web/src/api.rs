@@ -13,12 +13,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use orgsso_core::{
-    Denied, DisplayName, Email, EmailId, OrgName, Password, RepoKind, RepoName, Role, TokenId,
-    TokenScope, Username, Visibility,
+    Denied, DisplayName, Email, EmailDomain, EmailId, OrgName, Password, RepoKind, RepoName, Role,
+    SsoMode, TokenId, TokenScope, Username, Visibility,
 };
 use orgsso_service::sso::oidc::{OidcSettings, OidcSettingsInput};
 use orgsso_service::sso::saml::{certificate_info, SamlSettings, SamlSettingsInput};
-use orgsso_service::sso::SavedConfig;
+use orgsso_service::sso::{SavedConfig, SsoOptionsUpdate};
 use orgsso_service::{RepoUpdate, ServiceError};
 use orgsso_store::SsoConfigId;
 use orgsso_store::{AccessToken, EmailRecord, Member, Org, Repo, User};
@@ -55,6 +55,15 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs/{org}/sso/enable", post(sso_enable))
         .route("/orgs/{org}/sso/disable", post(sso_disable))
         .route("/orgs/{org}/sso/audit", get(sso_audit))
+        .route(
+            "/orgs/{org}/sso/domains",
+            get(sso_domains).post(add_sso_domain),
+        )
+        .route(
+            "/orgs/{org}/sso/domains/{domain}",
+            axum::routing::delete(remove_sso_domain),
+        )
+        .route("/orgs/{org}/sso/revoke", post(revoke_sso_sessions))
         .route("/repos", post(create_repo))
         .route("/repos/{owner}", get(repos_of))
         .route(
@@ -580,7 +589,12 @@ async fn sso_state(auth: Auth, State(app): State<AppState>, Path(org): Path<Stri
                     "client_secret_set": c.secret_ciphertext.is_some(), "scopes": o.scopes, "email_claim": o.email_claim })) })
     });
     ok(json!({
-        "enabled": overview.state.enabled,
+        "enabled": overview.state.enabled(),
+        "mode": overview.state.mode.as_str(),
+        "jit_membership": overview.state.jit_membership,
+        "domains": overview.domains.iter().map(|d| json!({ "domain": d.domain, "verified_accounts": d.verified_accounts })).collect::<Vec<_>>(),
+        "can_enable": overview.can_enable.is_ok(),
+        "can_enable_reason": overview.can_enable.err(),
         "active_config": overview.state.active_config.map(|c| c.0),
         "session_timeout_s": overview.state.session_ttl_s,
         "allow_idp_initiated": overview.state.allow_idp_initiated,
@@ -631,6 +645,20 @@ fn saved_config(saved: SavedConfig) -> ApiResult {
 #[derive(Deserialize)]
 struct EnableBody {
     config_id: i64,
+    /// `optional` or `enforced` (the default).
+    #[serde(default)]
+    mode: Option<String>,
+}
+
+/// The mode to enable in: enforced unless the admin asks for optional.
+fn enable_mode(mode: Option<&str>) -> Result<SsoMode, WebError> {
+    match mode.map(SsoMode::parse) {
+        None => Ok(SsoMode::Enforced),
+        Some(Some(mode)) if mode != SsoMode::Off => Ok(mode),
+        Some(_) => {
+            Err(orgsso_core::FieldError::new("mode", "must be \"optional\" or \"enforced\"").into())
+        }
+    }
 }
 
 async fn sso_enable(
@@ -639,8 +667,14 @@ async fn sso_enable(
     Path(org): Path<String>,
     ApiJson(body): ApiJson<EnableBody>,
 ) -> ApiResult {
+    let mode = enable_mode(body.mode.as_deref())?;
     app.hub
-        .enable_sso(&auth.caller, &org_name(&org)?, SsoConfigId(body.config_id))
+        .enable_sso(
+            &auth.caller,
+            &org_name(&org)?,
+            SsoConfigId(body.config_id),
+            mode,
+        )
         .await?;
     no_content()
 }
@@ -656,8 +690,9 @@ async fn sso_disable(
 
 #[derive(Deserialize)]
 struct SsoOptionsBody {
-    session_timeout_s: i64,
-    allow_idp_initiated: bool,
+    session_timeout_s: Option<i64>,
+    allow_idp_initiated: Option<bool>,
+    jit_membership: Option<bool>,
 }
 
 async fn sso_options(
@@ -670,11 +705,78 @@ async fn sso_options(
         .set_sso_options(
             &auth.caller,
             &org_name(&org)?,
-            body.session_timeout_s,
-            body.allow_idp_initiated,
+            SsoOptionsUpdate {
+                session_ttl_s: body.session_timeout_s,
+                allow_idp_initiated: body.allow_idp_initiated,
+                jit_membership: body.jit_membership,
+            },
         )
         .await?;
     no_content()
+}
+
+#[derive(Deserialize)]
+struct DomainBody {
+    domain: String,
+}
+
+async fn sso_domains(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+) -> ApiResult {
+    let overview = app.hub.sso_overview(&auth.caller, &org_name(&org)?).await?;
+    ok(json!(overview
+        .domains
+        .iter()
+        .map(|d| json!({ "domain": d.domain, "verified_accounts": d.verified_accounts }))
+        .collect::<Vec<_>>()))
+}
+
+async fn add_sso_domain(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    ApiJson(body): ApiJson<DomainBody>,
+) -> ApiResult {
+    let domain = EmailDomain::parse(&body.domain)?;
+    app.hub
+        .add_sso_domain(&auth.caller, &org_name(&org)?, &domain)
+        .await?;
+    created(json!({ "domain": domain.as_str() }))
+}
+
+async fn remove_sso_domain(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path((org, domain)): Path<(String, String)>,
+) -> ApiResult {
+    let domain = EmailDomain::parse(&domain)?;
+    app.hub
+        .remove_sso_domain(&auth.caller, &org_name(&org)?, &domain)
+        .await?;
+    no_content()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RevokeBody {
+    /// One member's sessions; absent: everyone's.
+    username: Option<String>,
+}
+
+async fn revoke_sso_sessions(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    ApiJson(body): ApiJson<RevokeBody>,
+) -> ApiResult {
+    let member = body.username.as_deref().map(Username::parse).transpose()?;
+    let ended = app
+        .hub
+        .revoke_sso_sessions(&auth.caller, &org_name(&org)?, member.as_ref())
+        .await?;
+    ok(json!({ "revoked": ended }))
 }
 
 async fn sso_audit(auth: Auth, State(app): State<AppState>, Path(org): Path<String>) -> ApiResult {

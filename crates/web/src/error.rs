@@ -45,10 +45,10 @@ impl WebError {
                 S::Invalid(_) | S::WrongCurrentPassword | S::Precondition(_) => {
                     StatusCode::UNPROCESSABLE_ENTITY
                 }
-                S::Conflict(_) | S::LastAdmin => StatusCode::CONFLICT,
+                S::Conflict(_) | S::LastAdmin | S::DomainClaimed { .. } => StatusCode::CONFLICT,
                 S::NotFound(_) | S::Denied(Denied::NotFound) => StatusCode::NOT_FOUND,
                 S::Denied(Denied::LoginRequired) | S::BadCredentials => StatusCode::UNAUTHORIZED,
-                S::Denied(_) | S::SsoRefused(_) => StatusCode::FORBIDDEN,
+                S::Denied(_) | S::SsoRefused(_) | S::SsoRequired(_) => StatusCode::FORBIDDEN,
                 S::InvalidLink => StatusCode::BAD_REQUEST,
                 S::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
                 S::Store(_) | S::Hashing => StatusCode::INTERNAL_SERVER_ERROR,
@@ -70,6 +70,7 @@ impl WebError {
         match self {
             WebError::Service(ServiceError::Invalid(f)) => Some(f.field),
             WebError::Service(ServiceError::WrongCurrentPassword) => Some("current_password"),
+            WebError::Service(ServiceError::DomainClaimed { .. }) => Some("domain"),
             _ => None,
         }
     }
@@ -112,6 +113,11 @@ impl IntoResponse for WebError {
         if let Some(field) = self.field() {
             error["field"] = json!(field);
         }
+        // A script can tell its user which organization wants them and where to go.
+        if let WebError::Service(ServiceError::SsoRequired(required)) = &self {
+            error["org"] = json!(required.org.as_str());
+            error["sso_url"] = json!(required.sso_url);
+        }
         let mut response = (self.status(), Json(json!({ "error": error }))).into_response();
         self.add_retry_after(&mut response);
         response
@@ -137,6 +143,9 @@ impl IntoResponse for PageError {
             WebError::Service(ServiceError::Denied(Denied::LoginRequired))
         ) {
             return Redirect::to("/login").into_response();
+        }
+        if let WebError::Service(ServiceError::SsoRequired(required)) = err {
+            return crate::pages::sso_prompt_response(required);
         }
         let status = err.status();
         let page = crate::pages::ErrorPage::new(status, err.public_message());

@@ -7,14 +7,18 @@ pub mod oidc;
 pub mod saml;
 
 use crate::{Caller, Hub, ServiceError, ServiceResult};
-use orgsso_core::{decide, Action, OrgName, Timestamp, UserId, Viewer};
+use orgsso_core::{Action, EmailDomain, FieldError, OrgName, SsoMode, Timestamp, UserId, Username};
 use orgsso_store::{
-    AuditEntry, NewAuditEntry, Org, OrgSso, SsoConfig, SsoConfigId, SsoPurpose, SsoRequest,
-    SsoSession, User,
+    AuditEntry, NewAuditEntry, Org, OrgSso, SsoConfig, SsoConfigId, SsoDomain, SsoOptions,
+    SsoPrompt, SsoPurpose, SsoRequest, SsoSession, SsoTestOutcome, StoreError, User,
 };
 
 /// How long a browser may take at the IdP before its sign-in expires.
 pub const SSO_REQUEST_TTL_S: i64 = 10 * 60;
+
+/// How recent the enabling admin's own test must be (B6): long enough to
+/// read the claims and press Enable, short enough that it proves today's IdP.
+pub const ENABLE_AFTER_TEST_WITHIN_S: i64 = 60 * 60;
 
 /// Why an SSO sign-in was refused: what the member is told, and the exact
 /// check for the admin (audit log, settings page).
@@ -55,13 +59,34 @@ pub struct SsoOverview {
     pub audit: Vec<AuditEntry>,
     pub sessions: Vec<(SsoSession, Option<User>)>,
     pub failed_response_at: Option<Timestamp>,
+    pub domains: Vec<SsoDomain>,
+    /// Whether the viewing admin may enable the newest configuration now
+    /// (their own matching test within the hour), or why not.
+    pub can_enable: Result<(), &'static str>,
+}
+
+/// The SSO options an admin changes; `None` keeps the current value.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SsoOptionsUpdate {
+    pub session_ttl_s: Option<i64>,
+    pub allow_idp_initiated: Option<bool>,
+    pub jit_membership: Option<bool>,
+}
+
+/// What the operator's `orgsso sso status` shows.
+#[derive(Clone, Debug)]
+pub struct SsoStatus {
+    pub org: Org,
+    pub state: OrgSso,
+    pub domains: Vec<SsoDomain>,
+    pub live_sessions: usize,
 }
 
 impl Hub {
-    /// The org, after checking the caller may manage its settings.
+    /// The org, after checking the caller may manage its settings (SSO
+    /// session included: admins sign in through the IdP like everyone).
     pub(crate) async fn org_admin(&self, caller: &Caller, name: &OrgName) -> ServiceResult<Org> {
-        let view = self.org(caller, name).await?;
-        decide(caller.viewer, view.namespace, Action::ManageSettings)?;
+        let view = self.org_for(caller, name, Action::ManageSettings).await?;
         caller.writer()?;
         Ok(view.org)
     }
@@ -115,6 +140,11 @@ impl Hub {
             sessions.push((session, user));
         }
         let failed_response_at = self.store.failed_response(org.id).await?.map(|(_, at)| at);
+        let domains = self.store.sso_domains(org.id).await?;
+        let can_enable = match (&latest, caller.viewer.id()) {
+            (Some(config), Some(admin)) => self.may_enable(config, admin),
+            _ => Err("save a configuration and test it first"),
+        };
         Ok(SsoOverview {
             org,
             state,
@@ -123,105 +153,276 @@ impl Hub {
             audit,
             sessions,
             failed_response_at,
+            domains,
+            can_enable,
         })
     }
 
-    /// Enables SSO with a configuration that completed a test.
+    /// B6: the admin who enables must have just tested this configuration
+    /// with their own identity, so they can get back in.
+    fn may_enable(&self, config: &SsoConfig, admin: UserId) -> Result<(), &'static str> {
+        let Some(tested_at) = config.tested_at else {
+            return Err("only a configuration that passed its test can be enabled; run Update and Test first");
+        };
+        if config.tested_by != Some(admin) {
+            return Err("test this configuration yourself first: enabling needs your own successful sign-in through the identity provider");
+        }
+        if tested_at.unix() < self.clock.now().unix() - ENABLE_AFTER_TEST_WITHIN_S {
+            return Err("your test of this configuration is more than an hour old; test it again, then enable");
+        }
+        if !config.tested_identity_matches {
+            return Err("in your test, the identity provider asserted an email that is not a verified email of your account, so you could not get back in once SSO is on; add and verify that email, or let an admin whose IdP identity matches their account test and enable");
+        }
+        Ok(())
+    }
+
+    /// Enables SSO in `mode` with a configuration the caller just tested
+    /// with their own identity. Ends every SSO session and pending sign-in
+    /// of the org.
     pub async fn enable_sso(
         &self,
         caller: &Caller,
         name: &OrgName,
         config: SsoConfigId,
+        mode: SsoMode,
     ) -> ServiceResult<()> {
         let org = self.org_admin(caller, name).await?;
-        self.store.enable_sso(org.id, config).await.map_err(|e| match e {
-            orgsso_store::StoreError::NotFound => {
-                ServiceError::Precondition("only a configuration that passed its test can be enabled; run Update and Test first")
+        let admin = caller.writer()?.id;
+        if mode == SsoMode::Off {
+            return Err(FieldError::new("mode", "must be optional or enforced").into());
+        }
+        let record = self
+            .store
+            .sso_config(config)
+            .await?
+            .filter(|c| c.org == org.id)
+            .ok_or(ServiceError::NotFound("SSO configuration"))?;
+        self.may_enable(&record, admin)
+            .map_err(ServiceError::Precondition)?;
+        for domain in self.store.sso_domains(org.id).await? {
+            let others = self
+                .store
+                .enabled_orgs_with_domain(&domain.domain, org.id)
+                .await?;
+            if !others.is_empty() {
+                return Err(ServiceError::DomainClaimed {
+                    domain: domain.domain,
+                    by: others,
+                });
             }
-            other => other.into(),
-        })?;
+        }
+        let tested_since = self.clock.now().plus_seconds(-ENABLE_AFTER_TEST_WITHIN_S);
+        self.store
+            .enable_sso(org.id, config, mode, admin, tested_since)
+            .await
+            .map_err(|e| match e {
+                // The configuration's test changed between the check and the write.
+                StoreError::NotFound => ServiceError::Precondition(
+                    "this configuration's test changed meanwhile; test it again, then enable",
+                ),
+                other => other.into(),
+            })?;
         self.audit(
             &org,
-            caller.viewer.id(),
+            Some(admin),
             "sso.enabled",
-            format!("SSO enabled with configuration #{config}"),
+            format!("SSO {mode} with configuration #{config}; every SSO session was ended"),
         )
         .await
     }
 
     pub async fn disable_sso(&self, caller: &Caller, name: &OrgName) -> ServiceResult<()> {
         let org = self.org_admin(caller, name).await?;
-        self.store.disable_sso(org.id).await?;
+        let ended = self.store.disable_sso(org.id).await?;
         self.audit(
             &org,
             caller.viewer.id(),
             "sso.disabled",
-            "SSO disabled".into(),
+            format!("SSO disabled; {ended} SSO session(s) ended"),
         )
         .await
     }
 
-    /// Break-glass for the server operator (CLI): no admin session needed.
-    pub async fn operator_disable_sso(&self, name: &OrgName) -> ServiceResult<OrgName> {
-        let org = self
-            .store
-            .org_by_name(name)
-            .await?
-            .ok_or(ServiceError::NotFound("organization"))?;
-        self.store.disable_sso(org.id).await?;
+    /// Break-glass for the server operator (CLI): no admin session needed,
+    /// a reason always, recorded in the audit log.
+    pub async fn operator_disable_sso(
+        &self,
+        name: &OrgName,
+        reason: &str,
+    ) -> ServiceResult<(OrgName, u64)> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(FieldError::new("reason", "must say why SSO is being disabled").into());
+        }
+        let org = self.org_by_name_unchecked(name).await?;
+        let ended = self.store.disable_sso(org.id).await?;
         self.audit(
             &org,
             None,
             "sso.disabled",
-            "SSO disabled by the server operator (break-glass)".into(),
+            format!(
+                "SSO disabled by the server operator (break-glass); {ended} SSO session(s) ended; reason: {reason}"
+            ),
         )
         .await?;
-        Ok(org.name)
+        Ok((org.name, ended))
     }
 
+    /// The org's SSO as the operator sees it (CLI).
+    pub async fn operator_sso_status(&self, name: &OrgName) -> ServiceResult<SsoStatus> {
+        let org = self.org_by_name_unchecked(name).await?;
+        let state = self.store.org_sso(org.id).await?;
+        let domains = self.store.sso_domains(org.id).await?;
+        let live_sessions = self
+            .store
+            .sso_sessions_of_org(org.id, self.clock.now())
+            .await?
+            .len();
+        Ok(SsoStatus {
+            org,
+            state,
+            domains,
+            live_sessions,
+        })
+    }
+
+    async fn org_by_name_unchecked(&self, name: &OrgName) -> ServiceResult<Org> {
+        self.store
+            .org_by_name(name)
+            .await?
+            .ok_or(ServiceError::NotFound("organization"))
+    }
+
+    /// Changes the options given, keeping the others.
     pub async fn set_sso_options(
         &self,
         caller: &Caller,
         name: &OrgName,
-        session_ttl_s: i64,
-        allow_idp_initiated: bool,
+        update: SsoOptionsUpdate,
     ) -> ServiceResult<()> {
         let org = self.org_admin(caller, name).await?;
-        if !(300..=90 * 24 * 3600).contains(&session_ttl_s) {
-            return Err(orgsso_core::FieldError::new(
+        let current = self.store.org_sso(org.id).await?;
+        let options = SsoOptions {
+            session_ttl_s: update.session_ttl_s.unwrap_or(current.session_ttl_s),
+            allow_idp_initiated: update
+                .allow_idp_initiated
+                .unwrap_or(current.allow_idp_initiated),
+            jit_membership: update.jit_membership.unwrap_or(current.jit_membership),
+        };
+        if !OrgSso::SESSION_TTL_RANGE_S.contains(&options.session_ttl_s) {
+            return Err(FieldError::new(
                 "session_timeout",
-                "must be between 5 minutes and 90 days",
+                "must be between 15 minutes and 90 days",
             )
             .into());
         }
-        self.store
-            .set_sso_options(org.id, session_ttl_s, allow_idp_initiated)
-            .await?;
+        self.store.set_sso_options(org.id, options).await?;
+        let on_off = |on: bool| if on { "on" } else { "off" };
         let detail = format!(
-            "session timeout {session_ttl_s}s, IdP-initiated login {}",
-            if allow_idp_initiated {
-                "allowed"
-            } else {
-                "refused"
-            }
+            "session timeout {}s, IdP-initiated login {}, just-in-time membership {}",
+            options.session_ttl_s,
+            on_off(options.allow_idp_initiated),
+            on_off(options.jit_membership),
         );
         self.audit(&org, caller.viewer.id(), "sso.options_changed", detail)
             .await
     }
 
-    /// The live SSO session of the caller for the org, if any.
-    pub async fn my_sso_session(
+    /// Ties the org's SSO to an email domain. A domain another organization
+    /// with SSO on lists already is refused, naming it.
+    pub async fn add_sso_domain(
         &self,
         caller: &Caller,
-        org: &Org,
-    ) -> ServiceResult<Option<SsoSession>> {
-        match caller.viewer.id() {
-            Some(user) => Ok(self
-                .store
-                .sso_session(user, org.id, self.clock.now())
-                .await?),
-            None => Ok(None),
+        name: &OrgName,
+        domain: &EmailDomain,
+    ) -> ServiceResult<()> {
+        let org = self.org_admin(caller, name).await?;
+        let others = self
+            .store
+            .enabled_orgs_with_domain(domain.as_str(), org.id)
+            .await?;
+        if !others.is_empty() {
+            return Err(ServiceError::DomainClaimed {
+                domain: domain.to_string(),
+                by: others,
+            });
         }
+        self.store
+            .add_sso_domain(org.id, domain.as_str(), self.clock.now())
+            .await?;
+        self.audit(
+            &org,
+            caller.viewer.id(),
+            "sso.domain_added",
+            format!("email domain {domain} added"),
+        )
+        .await
+    }
+
+    pub async fn remove_sso_domain(
+        &self,
+        caller: &Caller,
+        name: &OrgName,
+        domain: &EmailDomain,
+    ) -> ServiceResult<()> {
+        let org = self.org_admin(caller, name).await?;
+        self.store
+            .remove_sso_domain(org.id, domain.as_str())
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => ServiceError::NotFound("domain"),
+                other => other.into(),
+            })?;
+        self.audit(
+            &org,
+            caller.viewer.id(),
+            "sso.domain_removed",
+            format!("email domain {domain} removed"),
+        )
+        .await
+    }
+
+    /// Ends the SSO sessions of one member (`Some`) or of everyone; returns how many.
+    pub async fn revoke_sso_sessions(
+        &self,
+        caller: &Caller,
+        name: &OrgName,
+        member: Option<&Username>,
+    ) -> ServiceResult<u64> {
+        let org = self.org_admin(caller, name).await?;
+        let (user, whose) = match member {
+            Some(username) => {
+                let user = self
+                    .store
+                    .user_by_username(username)
+                    .await?
+                    .ok_or(ServiceError::NotFound("user"))?;
+                (Some(user.id), username.to_string())
+            }
+            None => (None, "every member".to_owned()),
+        };
+        let ended = self.store.revoke_sso_sessions(org.id, user).await?;
+        self.audit(
+            &org,
+            caller.viewer.id(),
+            "sso.sessions_revoked",
+            format!("SSO sessions of {whose} revoked: {ended} ended"),
+        )
+        .await?;
+        Ok(ended)
+    }
+
+    /// The organizations whose SSO the caller has not signed in with in
+    /// this browser (with a token: in any): the banner's list, one query.
+    pub async fn sso_prompts(&self, caller: &Caller) -> ServiceResult<Vec<SsoPrompt>> {
+        let Some(user) = caller.viewer.id() else {
+            return Ok(Vec::new());
+        };
+        let hub_session = caller.session.as_ref().map(|s| s.id_hash.as_str());
+        Ok(self
+            .store
+            .sso_prompts(user, hub_session, self.clock.now())
+            .await?)
     }
 
     /// Records a pending sign-in for this browser and returns its handle
@@ -330,10 +531,11 @@ impl Hub {
         &self,
         user: &User,
         asserted: &str,
-    ) -> Result<(), SsoRefusal> {
-        let emails = self.store.emails_of(user.id).await.unwrap_or_default();
+    ) -> ServiceResult<Result<(), SsoRefusal>> {
+        // A store failure propagates: an outage must not look like a mismatch.
+        let emails = self.store.emails_of(user.id).await?;
         let asserted_lower = asserted.trim().to_lowercase();
-        match emails.iter().find(|e| e.address.as_str() == asserted_lower) {
+        Ok(match emails.iter().find(|e| e.address.as_str() == asserted_lower) {
             Some(e) if e.is_verified() => Ok(()),
             Some(_) => Err(SsoRefusal {
                 code: "sso.email_not_verified",
@@ -345,54 +547,90 @@ impl Hub {
                 member_message: format!("Your identity provider says you are {asserted_lower}, which is not an email of your account. Add it in Settings → Emails, verify it, then sign in again."),
                 admin_detail: format!("the IdP asserted {asserted_lower}, which is not an email of the account {}", user.username),
             }),
-        }
+        })
     }
 
-    /// Finishes a verified sign-in: a test marks the configuration tested; a
-    /// login joins the org if needed and opens the SSO session.
+    /// Finishes a verified sign-in. A test records the outcome on the
+    /// configuration (passed whenever the IdP answered well; whether the
+    /// asserted email is the admin's own decides if they may enable it). A
+    /// login checks the email (S9), joins the org if needed and opens the
+    /// SSO session of this browser.
     pub(crate) async fn complete_sso(
         &self,
-        user: &User,
-        org: &Org,
-        config: &SsoConfig,
-        purpose: SsoPurpose,
-        return_to: &str,
+        caller: &Caller,
+        finished: SignInFinished<'_>,
         identity: SsoIdentity,
     ) -> ServiceResult<SsoFinished> {
+        let SignInFinished {
+            user,
+            org,
+            config,
+            purpose,
+            return_to,
+            hub_session_hash,
+        } = finished;
         let now = self.clock.now();
+        let email_check = self.check_sso_email(user, &identity.email).await?;
         match purpose {
             SsoPurpose::Test => {
                 // Only an admin's round trip may vouch for a configuration.
-                let namespace = self.org_namespace(Viewer::user(user.id), org).await?;
-                decide(Viewer::user(user.id), namespace, Action::ManageSettings)?;
+                let namespace = self.org_namespace(caller, org).await?;
+                self.decide_in(caller.viewer, namespace, &org.name, Action::ManageSettings)?;
+                let identity_matches = email_check.is_ok();
                 self.store
-                    .mark_sso_config_tested(config.id, now, &identity.claims.to_string())
+                    .mark_sso_config_tested(
+                        config.id,
+                        SsoTestOutcome {
+                            by: user.id,
+                            at: now,
+                            result: identity.claims.to_string(),
+                            identity_matches,
+                        },
+                    )
                     .await?;
-                self.audit(
-                    org,
-                    Some(user.id),
-                    "sso.test_passed",
-                    format!(
-                        "configuration #{} passed its test: {} signed in as {}",
-                        config.id, user.username, identity.email
-                    ),
-                )
-                .await?;
+                let mut detail = format!(
+                    "configuration #{} passed its test: {} signed in as {}",
+                    config.id, user.username, identity.email
+                );
+                if let Err(refusal) = &email_check {
+                    detail.push_str(&format!(
+                        "; {} cannot enable it: {}",
+                        user.username, refusal.admin_detail
+                    ));
+                }
+                self.audit(org, Some(user.id), "sso.test_passed", detail)
+                    .await?;
+                let done = if identity_matches {
+                    "tested"
+                } else {
+                    "tested_other_identity"
+                };
                 Ok(SsoFinished {
-                    redirect_to: format!("/organizations/{}/settings/sso?done=tested", org.name),
+                    redirect_to: format!("/organizations/{}/settings/sso?done={done}", org.name),
                     purpose,
                 })
             }
             SsoPurpose::Login => {
+                if let Err(refusal) = email_check {
+                    return Err(self.refuse_sso(org, Some(user.id), refusal).await);
+                }
                 let state = self.store.org_sso(org.id).await?;
                 if self.store.role_of(org.id, user.id).await?.is_none() {
+                    if !state.jit_membership {
+                        let refusal = SsoRefusal {
+                            code: "sso.not_a_member",
+                            member_message: format!("You signed in through the identity provider, but you are not a member of {} and it does not add members automatically. Ask one of its admins to add you.", org.name),
+                            admin_detail: format!("{} ({}) is not a member and just-in-time membership is off", user.username, identity.email),
+                        };
+                        return Err(self.refuse_sso(org, Some(user.id), refusal).await);
+                    }
                     // Just-in-time membership with the org's default role.
                     match self
                         .store
                         .add_member(org.id, user.id, org.default_role, now)
                         .await
                     {
-                        Ok(()) | Err(orgsso_store::StoreError::Conflict(_)) => {}
+                        Ok(()) | Err(StoreError::Conflict(_)) => {}
                         Err(e) => return Err(e.into()),
                     }
                     self.audit(
@@ -406,12 +644,16 @@ impl Hub {
                     )
                     .await?;
                 }
-                let mut expires_at = now.plus_seconds(state.session_ttl_s);
+                // The org's timeout applies at every request (so lowering it
+                // shortens open sessions); the row keeps the IdP's limit.
+                let mut expires_at = now.plus_seconds(*OrgSso::SESSION_TTL_RANGE_S.end());
                 if let Some(idp_limit) = identity.session_not_on_or_after {
                     expires_at = expires_at.min(idp_limit);
                 }
-                self.store
+                let opened = self
+                    .store
                     .put_sso_session(SsoSession {
+                        hub_session_hash: hub_session_hash.to_owned(),
                         user: user.id,
                         org: org.id,
                         config: config.id,
@@ -420,7 +662,19 @@ impl Hub {
                         created_at: now,
                         expires_at,
                     })
-                    .await?;
+                    .await;
+                match opened {
+                    Ok(()) => {}
+                    Err(StoreError::NotFound) => {
+                        let refusal = SsoRefusal {
+                            code: "sso.changed_during_sign_in",
+                            member_message: "Single sign-on for this organization was turned off or reconfigured while you were signing in. Start again from the organization's page.".into(),
+                            admin_detail: format!("the sign-in used configuration #{}, which is no longer the active one (SSO disabled or reconfigured meanwhile)", config.id),
+                        };
+                        return Err(self.refuse_sso(org, Some(user.id), refusal).await);
+                    }
+                    Err(other) => return Err(other.into()),
+                }
                 self.audit(
                     org,
                     Some(user.id),
@@ -451,9 +705,12 @@ impl Hub {
         name: &OrgName,
         return_to: &str,
     ) -> ServiceResult<String> {
-        let org = self.org(caller, name).await?.org;
+        let org = self
+            .org_with_permission(caller, name, Action::SignInThroughSso)
+            .await?
+            .org;
         let state = self.store.org_sso(org.id).await?;
-        let config = match (state.enabled, state.active_config) {
+        let config = match (state.enabled(), state.active_config) {
             (true, Some(id)) => self.store.sso_config(id).await?,
             _ => None,
         };
@@ -552,4 +809,15 @@ pub struct SsoIdentity {
     /// Everything the IdP sent, shown to the admin after a test.
     pub claims: serde_json::Value,
     pub session_not_on_or_after: Option<Timestamp>,
+}
+
+/// A sign-in whose protocol checks all passed: who, where, with which
+/// configuration and for what, and the browser (hub session) it belongs to.
+pub(crate) struct SignInFinished<'a> {
+    pub user: &'a User,
+    pub org: &'a Org,
+    pub config: &'a SsoConfig,
+    pub purpose: SsoPurpose,
+    pub return_to: &'a str,
+    pub hub_session_hash: &'a str,
 }

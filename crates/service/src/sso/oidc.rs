@@ -3,7 +3,7 @@
 //! PKCE, state and nonce bound to the browser's hub session, and the
 //! callback. Protocol checks are `orgsso_oidc`'s; this wires them to the org.
 
-use super::{PendingSignIn, SavedConfig, SsoFinished, SsoIdentity, SsoRefusal};
+use super::{PendingSignIn, SavedConfig, SignInFinished, SsoFinished, SsoIdentity, SsoRefusal};
 use crate::{Caller, Hub, ServiceError, ServiceResult};
 use orgsso_core::{FieldError, OrgName, Secret};
 use orgsso_oidc::{EmailClaim, Provider, ProviderSettings, RedirectUri};
@@ -403,23 +403,20 @@ impl Hub {
                     .await)
             }
         };
-        if let Err(refusal) = self.check_sso_email(&user, login.email.as_str()).await {
-            return Err(self.refuse_sso(&org, Some(user.id), refusal).await);
-        }
         let identity = SsoIdentity {
             subject: login.subject,
             email: login.email.to_string(),
             claims: login.claims,
             session_not_on_or_after: None,
         };
-        self.complete_sso(
-            &user,
-            &org,
-            &config,
-            request.purpose,
-            &request.return_to,
-            identity,
-        )
-        .await
+        let finished = SignInFinished {
+            user: &user,
+            org: &org,
+            config: &config,
+            purpose: request.purpose,
+            return_to: &request.return_to,
+            hub_session_hash: &request.hub_session_hash,
+        };
+        self.complete_sso(caller, finished, identity).await
     }
 }

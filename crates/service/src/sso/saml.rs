@@ -3,7 +3,7 @@
 //! (the same `orgsso_saml::verify` as `orgsso saml verify`), IdP-initiated
 //! sign-in, the replay cache and re-checking the last refused response.
 
-use super::{PendingSignIn, SavedConfig, SsoFinished, SsoIdentity, SsoRefusal};
+use super::{PendingSignIn, SavedConfig, SignInFinished, SsoFinished, SsoIdentity, SsoRefusal};
 use crate::{Caller, Hub, ServiceError, ServiceResult};
 use orgsso_core::{FieldError, OrgName, Timestamp};
 use orgsso_saml::{IdpCertificate, SpConfig, VerifiedAssertion};
@@ -390,7 +390,7 @@ impl Hub {
             }
             None => {
                 let state = self.store.org_sso(org.id).await?;
-                let config = match (state.enabled, state.active_config) {
+                let config = match (state.enabled(), state.active_config) {
                     (true, Some(id)) => self.store.sso_config(id).await?,
                     _ => None,
                 };
@@ -440,9 +440,6 @@ impl Hub {
                 admin_detail: format!("assertion {} from {} was already used (replay)", assertion.assertion_id, assertion.issuer),
             }).await);
         }
-        if let Err(refusal) = self.check_sso_email(&user, &assertion.email).await {
-            return Err(self.refuse_sso(&org, Some(user.id), refusal).await);
-        }
         let identity = SsoIdentity {
             subject: assertion.name_id.clone(),
             email: assertion.email.to_lowercase(),
@@ -455,8 +452,20 @@ impl Hub {
             }),
             session_not_on_or_after: assertion.session_not_on_or_after,
         };
-        self.complete_sso(&user, &org, &config, purpose, &return_to, identity)
-            .await
+        // The browser that finishes is the one the session belongs to: for
+        // an SP-initiated sign-in, the one that started it (checked above).
+        let Some(hub_session) = caller.session.as_ref() else {
+            return Err(orgsso_core::Denied::LoginRequired.into());
+        };
+        let finished = SignInFinished {
+            user: &user,
+            org: &org,
+            config: &config,
+            purpose,
+            return_to: &return_to,
+            hub_session_hash: &hub_session.id_hash,
+        };
+        self.complete_sso(caller, finished, identity).await
     }
 
     fn verify_saml(

@@ -1,7 +1,7 @@
 //! Pages of one's own account: home, sign-up, log-in, email verification,
 //! settings (profile, password, emails, access tokens).
 
-use super::{notice, render, render_with, Chrome, Done, RepoLink};
+use super::{notice, render, render_with, Chrome, Done, RepoLink, SsoBanner};
 use crate::auth::{Auth, SESSION_COOKIE};
 use crate::error::{PageError, WebError};
 use crate::forms::CsrfForm;
@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use orgsso_core::{DisplayName, Email, EmailId, Password, TokenId, TokenScope, Username};
+use orgsso_core::{DisplayName, Email, EmailId, Password, SsoMode, TokenId, TokenScope, Username};
 use orgsso_service::{ServiceError, SignupRequest};
 use serde::Deserialize;
 
@@ -51,9 +51,17 @@ async fn home(
     State(app): State<AppState>,
     Query(q): Query<Done>,
 ) -> Result<Response, PageError> {
-    let chrome = Chrome::new(&auth).with_notice(notice(q.done.as_deref()));
+    let mut chrome = Chrome::new(&auth).with_notice(notice(q.done.as_deref()));
     let (mut orgs, mut repos, mut unverified) = (Vec::new(), Vec::new(), false);
     if let Some(user) = auth.user() {
+        let banner = app
+            .hub
+            .sso_prompts(&auth.caller)
+            .await?
+            .iter()
+            .map(|p| SsoBanner::new(p.org.as_str(), p.mode == SsoMode::Enforced, "/"))
+            .collect();
+        chrome = chrome.with_sso_banner(banner);
         orgs = app
             .hub
             .orgs_of(&auth.caller)

@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .merge(orgs::routes())
         .merge(repos::routes())
         .merge(sso::routes())
+        .layer(axum::middleware::from_fn(return_to_requested_page))
 }
 
 /// What every page shows around its content.
@@ -30,6 +31,34 @@ pub struct Chrome {
     pub csrf: String,
     pub notice: Option<&'static str>,
     pub error: Option<String>,
+    /// Organizations asking the viewer to sign in through their IdP (S7).
+    pub sso_banner: Vec<SsoBanner>,
+}
+
+/// One organization in the SSO banner, with the link that starts its
+/// sign-in and brings the member back to this page.
+pub struct SsoBanner {
+    pub org: String,
+    pub enforced: bool,
+    pub start_url: String,
+}
+
+impl SsoBanner {
+    pub fn new(org: &str, enforced: bool, return_to: &str) -> Self {
+        Self {
+            org: org.to_owned(),
+            enforced,
+            start_url: sso_start_path(org, return_to),
+        }
+    }
+}
+
+/// The path that starts `org`'s SSO and lands on `return_to` afterwards.
+pub fn sso_start_path(org: &str, return_to: &str) -> String {
+    format!(
+        "/organizations/{org}/sso?return_to={}",
+        orgsso_saml::percent_encode(return_to)
+    )
 }
 
 impl Chrome {
@@ -39,7 +68,12 @@ impl Chrome {
             csrf: auth.csrf_token.clone(),
             notice: None,
             error: None,
+            sso_banner: Vec::new(),
         }
+    }
+    pub fn with_sso_banner(mut self, banner: Vec<SsoBanner>) -> Self {
+        self.sso_banner = banner;
+        self
     }
     pub fn with_notice(mut self, notice: Option<&'static str>) -> Self {
         self.notice = notice;
@@ -87,6 +121,7 @@ impl ErrorPage {
             csrf: String::new(),
             notice: None,
             error: None,
+            sso_banner: Vec::new(),
         };
         let status_text = format!(
             "{} {}",
@@ -105,6 +140,73 @@ impl ErrorPage {
 impl IntoResponse for ErrorPage {
     fn into_response(self) -> Response {
         render_with(self.code, &self)
+    }
+}
+
+/// The page a member without a live SSO session gets instead of the
+/// organization's content. Its button returns to the page they asked for:
+/// [`return_to_requested_page`] fills that in from the request.
+#[derive(Template)]
+#[template(path = "sso_required.html")]
+pub struct SsoPromptPage {
+    chrome: Chrome,
+    org: String,
+    start_url: String,
+}
+
+/// Marks a response as the SSO prompt of `org`, for [`return_to_requested_page`].
+#[derive(Clone, Debug)]
+struct SsoPromptOf(orgsso_service::SsoRequired);
+
+pub fn sso_prompt_response(required: orgsso_service::SsoRequired) -> Response {
+    let org = required.org.to_string();
+    let page = SsoPromptPage {
+        chrome: neutral_chrome(),
+        start_url: sso_start_path(&org, &format!("/organizations/{org}")),
+        org,
+    };
+    let mut response = render_with(StatusCode::FORBIDDEN, &page);
+    response.extensions_mut().insert(SsoPromptOf(required));
+    response
+}
+
+/// Renders the SSO prompt again with a button that returns to the page the
+/// member asked for (a GET), now that the request is at hand; the header
+/// shows who is signed in.
+pub async fn return_to_requested_page(
+    auth: Auth,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let asked_for = (request.method() == axum::http::Method::GET)
+        .then(|| {
+            request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+        })
+        .flatten();
+    let response = next.run(request).await;
+    let Some(SsoPromptOf(required)) = response.extensions().get::<SsoPromptOf>().cloned() else {
+        return response;
+    };
+    let org = required.org.to_string();
+    let return_to = asked_for.unwrap_or_else(|| format!("/organizations/{org}"));
+    let page = SsoPromptPage {
+        chrome: Chrome::new(&auth),
+        start_url: sso_start_path(&org, &return_to),
+        org,
+    };
+    render_with(StatusCode::FORBIDDEN, &page)
+}
+
+fn neutral_chrome() -> Chrome {
+    Chrome {
+        user: None,
+        csrf: String::new(),
+        notice: None,
+        error: None,
+        sso_banner: Vec::new(),
     }
 }
 

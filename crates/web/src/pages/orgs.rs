@@ -1,6 +1,8 @@
 //! Organization pages: create, overview, members, settings; user profiles.
 
-use super::{notice, options, render, render_with, Chrome, Done, RepoLink, SelectOption};
+use super::{
+    notice, options, render, render_with, Chrome, Done, RepoLink, SelectOption, SsoBanner,
+};
 use crate::auth::Auth;
 use crate::error::{PageError, WebError};
 use crate::forms::org_name;
@@ -12,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use orgsso_core::{Action, DisplayName, OrgName, Role, Username};
+use orgsso_core::{Action, DisplayName, OrgName, Role, SsoMode, Username};
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -114,15 +116,27 @@ async fn org_page(
     let view = app.hub.org(&auth.caller, &name).await?;
     let repos = app.hub.repos_of(&auth.caller, name.as_str()).await?;
     let viewer = auth.caller.viewer;
+    let state = app.hub.org_sso_state(&view.org).await?;
+    let mut banner = Vec::new();
+    if view.sso_prompt() {
+        let here = format!("/organizations/{name}");
+        banner.push(SsoBanner::new(
+            name.as_str(),
+            state.mode == SsoMode::Enforced,
+            &here,
+        ));
+    }
     Ok(render(&OrgPage {
-        chrome: Chrome::new(&auth).with_notice(notice(q.done.as_deref())),
+        chrome: Chrome::new(&auth)
+            .with_notice(notice(q.done.as_deref()))
+            .with_sso_banner(banner),
         name: view.org.name.to_string(),
         display_name: view.org.display_name.clone(),
         role: view.role.map(|r| r.to_string()),
         can_view_members: view.may(viewer, Action::ViewMembers),
         can_manage: view.may(viewer, Action::ManageSettings),
         can_create: view.may(viewer, Action::CreateRepo),
-        sso_enabled: app.hub.org_sso_state(&view.org).await?.enabled,
+        sso_enabled: state.enabled(),
         repos: repos.iter().map(RepoLink::of).collect(),
     }))
 }
@@ -309,8 +323,10 @@ async fn settings_page(
     Query(q): Query<Done>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    let view = app.hub.org(&auth.caller, &name).await?;
-    orgsso_core::decide(auth.caller.viewer, view.namespace, Action::ManageSettings)?;
+    let view = app
+        .hub
+        .org_for(&auth.caller, &name, Action::ManageSettings)
+        .await?;
     Ok(render(&SettingsPage {
         chrome: Chrome::new(&auth).with_notice(notice(q.done.as_deref())),
         name: view.org.name.to_string(),

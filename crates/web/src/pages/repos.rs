@@ -156,8 +156,19 @@ async fn repo_page(
         orgsso_store::Owner::User(_) => format!("/users/{}", repo.owner_name),
         orgsso_store::Owner::Org(_) => format!("/organizations/{}", repo.owner_name),
     };
+    let mut banner = Vec::new();
+    if view.sso_prompt {
+        // Only an optional SSO lets a member without a session this far.
+        banner.push(super::SsoBanner::new(
+            &repo.owner_name,
+            false,
+            &repo_href(&repo),
+        ));
+    }
     Ok(render(&RepoPage {
-        chrome: Chrome::new(&auth).with_notice(super::notice(q.done.as_deref())),
+        chrome: Chrome::new(&auth)
+            .with_notice(super::notice(q.done.as_deref()))
+            .with_sso_banner(banner),
         kind: repo.kind.as_str(),
         href: repo_href(&repo),
         owner: repo.owner_name,

@@ -16,9 +16,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use orgsso_core::OrgName;
+use orgsso_core::{EmailDomain, OrgName, SsoMode, Username};
 use orgsso_service::sso::oidc::{OidcSettings, OidcSettingsInput};
 use orgsso_service::sso::saml::{certificate_info, SamlSettings, SamlSettingsInput};
+use orgsso_service::sso::SsoOptionsUpdate;
 use orgsso_service::ServiceError;
 use orgsso_store::SsoConfigId;
 use serde::Deserialize;
@@ -36,6 +37,15 @@ pub fn routes() -> Router<AppState> {
             post(save_options),
         )
         .route("/organizations/{org}/settings/sso/recheck", post(recheck))
+        .route(
+            "/organizations/{org}/settings/sso/domains",
+            post(add_domain),
+        )
+        .route(
+            "/organizations/{org}/settings/sso/domains/remove",
+            post(remove_domain),
+        )
+        .route("/organizations/{org}/settings/sso/revoke", post(revoke))
         .route("/organizations/{org}/sso", get(start_login))
         .route("/organizations/{org}/saml/metadata", get(metadata))
         .route("/organizations/{org}/saml/consume", post(consume))
@@ -90,6 +100,11 @@ struct SessionRow {
     expires_at: String,
 }
 
+struct DomainRow {
+    domain: String,
+    verified_accounts: i64,
+}
+
 struct AuditRow {
     at: String,
     event: String,
@@ -102,7 +117,12 @@ struct SsoPage {
     chrome: Chrome,
     name: String,
     enabled: bool,
+    mode: &'static str,
     active_id: i64,
+    /// Why the viewing admin cannot enable the newest configuration, if so.
+    enable_blocked: Option<&'static str>,
+    domains: Vec<DomainRow>,
+    jit_membership: bool,
     acs_url: String,
     sp_entity_id: String,
     metadata_url: String,
@@ -110,7 +130,7 @@ struct SsoPage {
     latest: Option<ConfigView>,
     form: FormValues,
     oidc_form: OidcFormValues,
-    session_timeout_hours: i64,
+    session_timeout_minutes: i64,
     allow_idp_initiated: bool,
     failed_at: Option<String>,
     recheck: Option<String>,
@@ -219,7 +239,18 @@ async fn sso_page(
     Ok(SsoPage {
         chrome,
         name: overview.org.name.to_string(),
-        enabled: overview.state.enabled,
+        enabled: overview.state.enabled(),
+        mode: overview.state.mode.as_str(),
+        enable_blocked: overview.can_enable.err(),
+        domains: overview
+            .domains
+            .iter()
+            .map(|d| DomainRow {
+                domain: d.domain.clone(),
+                verified_accounts: d.verified_accounts,
+            })
+            .collect(),
+        jit_membership: overview.state.jit_membership,
         active_id: overview
             .state
             .active_config
@@ -232,7 +263,7 @@ async fn sso_page(
         latest,
         form,
         oidc_form,
-        session_timeout_hours: overview.state.session_ttl_s / 3600,
+        session_timeout_minutes: overview.state.session_ttl_s / 60,
         allow_idp_initiated: overview.state.allow_idp_initiated,
         failed_at: overview.failed_response_at.map(|t| t.to_rfc3339()),
         recheck,
@@ -263,6 +294,9 @@ async fn sso_page(
 fn sso_notice(done: Option<&str>) -> Option<&'static str> {
     match done {
         Some("tested") => Some("Test passed: the identity provider signed you in with this configuration. You can enable it now."),
+        Some("tested_other_identity") => Some("Test passed: the identity provider answered well and its claims are shown below. But the email it asserted is not a verified email of your account, so you cannot enable this configuration: you could not get back in. Add and verify that email, or let an admin whose IdP identity matches their account test and enable it."),
+        Some("domains") => Some("Email domains saved."),
+        Some("revoked") => Some("SSO sessions revoked."),
         Some("enabled") => Some("SSO enabled."),
         Some("disabled") => Some("SSO disabled."),
         Some("options") => Some("Options saved."),
@@ -351,6 +385,7 @@ async fn test_again(
 #[serde(default)]
 struct EnableForm {
     config_id: String,
+    mode: String,
 }
 
 async fn enable(
@@ -366,8 +401,19 @@ async fn enable(
             "must be a configuration number",
         ))
     })?;
+    let mode = match form.mode.trim() {
+        "" | "enforced" => SsoMode::Enforced,
+        "optional" => SsoMode::Optional,
+        _ => {
+            return Err(WebError::from(orgsso_core::FieldError::new(
+                "mode",
+                "must be optional or enforced",
+            ))
+            .into())
+        }
+    };
     app.hub
-        .enable_sso(&auth.caller, &name, SsoConfigId(id))
+        .enable_sso(&auth.caller, &name, SsoConfigId(id), mode)
         .await?;
     Ok(Redirect::to(&format!("/organizations/{name}/settings/sso?done=enabled")).into_response())
 }
@@ -386,8 +432,11 @@ async fn disable(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct OptionsForm {
+    session_timeout_minutes: String,
+    /// Older forms gave hours.
     session_timeout_hours: String,
     allow_idp_initiated: Option<String>,
+    jit_membership: Option<String>,
 }
 
 async fn save_options(
@@ -397,24 +446,30 @@ async fn save_options(
     CsrfForm(form): CsrfForm<OptionsForm>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    let hours = form
-        .session_timeout_hours
-        .trim()
+    let (raw, unit_s) = if form.session_timeout_minutes.trim().is_empty() {
+        (form.session_timeout_hours.trim(), 3600)
+    } else {
+        (form.session_timeout_minutes.trim(), 60)
+    };
+    let ttl_s = raw
         .parse::<i64>()
         .ok()
-        .filter(|h| (1..=24 * 90).contains(h))
+        .and_then(|n| n.checked_mul(unit_s))
         .ok_or_else(|| {
             WebError::from(orgsso_core::FieldError::new(
-                "session_timeout_hours",
-                "must be a whole number of hours between 1 and 2160 (90 days)",
+                "session_timeout_minutes",
+                "must be a whole number of minutes between 15 and 129600 (90 days)",
             ))
         })?;
     app.hub
         .set_sso_options(
             &auth.caller,
             &name,
-            hours * 3600,
-            form.allow_idp_initiated.is_some(),
+            SsoOptionsUpdate {
+                session_ttl_s: Some(ttl_s),
+                allow_idp_initiated: Some(form.allow_idp_initiated.is_some()),
+                jit_membership: Some(form.jit_membership.is_some()),
+            },
         )
         .await?;
     Ok(Redirect::to(&format!("/organizations/{name}/settings/sso?done=options")).into_response())
@@ -655,4 +710,60 @@ async fn finish_sign_in(
         }
         Err(err) => Err(err.into()),
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DomainForm {
+    domain: String,
+}
+
+async fn add_domain(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    CsrfForm(form): CsrfForm<DomainForm>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    let domain = EmailDomain::parse(&form.domain)?;
+    app.hub.add_sso_domain(&auth.caller, &name, &domain).await?;
+    Ok(Redirect::to(&format!("/organizations/{name}/settings/sso?done=domains")).into_response())
+}
+
+async fn remove_domain(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    CsrfForm(form): CsrfForm<DomainForm>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    let domain = EmailDomain::parse(&form.domain)?;
+    app.hub
+        .remove_sso_domain(&auth.caller, &name, &domain)
+        .await?;
+    Ok(Redirect::to(&format!("/organizations/{name}/settings/sso?done=domains")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RevokeForm {
+    /// One member; empty: everyone.
+    username: String,
+}
+
+async fn revoke(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    CsrfForm(form): CsrfForm<RevokeForm>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    let member = match form.username.trim() {
+        "" => None,
+        username => Some(Username::parse(username)?),
+    };
+    app.hub
+        .revoke_sso_sessions(&auth.caller, &name, member.as_ref())
+        .await?;
+    Ok(Redirect::to(&format!("/organizations/{name}/settings/sso?done=revoked")).into_response())
 }
