@@ -402,3 +402,27 @@ async fn userinfo(State(s): State<Shared>, headers: HeaderMap) -> Response {
         None => oauth_error(StatusCode::UNAUTHORIZED, "invalid_token"),
     }
 }
+
+/// Follows the hostile OP's authorization endpoint (it sends the browser
+/// straight back, no login form) and requests the hub's callback as the same
+/// browser.
+pub async fn through_op(browser: &crate::Client, idp_url: &str) -> reqwest::Response {
+    let callback = op_callback(browser, idp_url).await;
+    crate::oidc_provider::back_at_hub(browser, &callback).await
+}
+
+/// Where the hostile OP's authorization endpoint sends the browser back to.
+pub async fn op_callback(browser: &crate::Client, idp_url: &str) -> String {
+    let res = browser
+        .http
+        .get(idp_url)
+        .send()
+        .await
+        .expect("GET authorize");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "hostile OP authorize");
+    res.headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .expect("Location from the hostile OP")
+        .to_owned()
+}

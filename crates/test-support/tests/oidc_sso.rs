@@ -9,7 +9,7 @@
 
 use orgsso_core::{Clock, OrgName, SystemClock, Username};
 use orgsso_store::SsoSession;
-use orgsso_test_support::hostile_op::{Forgery, HostileOp};
+use orgsso_test_support::hostile_op::{op_callback, through_op, Forgery, HostileOp};
 use orgsso_test_support::oidc_provider::{
     authenticate, back_at_hub, follow_idp, login, AtIdp, OidcIdp, IDP_PASSWORD,
 };
@@ -139,9 +139,11 @@ impl Hub {
             .expect("user");
         self.app
             .store
-            .sso_session(user.id, self.org_id().await, SystemClock.now())
+            .sso_sessions_of_org(self.org_id().await, SystemClock.now())
             .await
             .unwrap()
+            .into_iter()
+            .find(|s| s.user == user.id)
     }
 
     /// The org's audit log, newest first, as `(event, detail)`.
@@ -249,6 +251,17 @@ impl World {
         let id = self.configure_and_test().await;
         let res = self.hub.enable(id).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "enable");
+        // Enforcement holds the admin too: enabling sends them through the
+        // IdP, which brings them back to the SSO settings.
+        let start = location(&res);
+        assert!(
+            start.starts_with(&format!("/organizations/{ORG}/sso?return_to=")),
+            "enabling sends the admin to sign in: {start}"
+        );
+        let res = self.hub.admin.get(&start).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "start SSO");
+        let res = login(&self.hub.admin, &location(&res), "alice", IDP_PASSWORD).await;
+        assert_eq!(location(&res), format!("{}?done=enabled", settings()));
     }
 
     /// `browser` starts SSO and signs in at the IdP as `idp_user`: the
@@ -277,10 +290,19 @@ async fn member_signs_in_through_the_idp_and_lands_on_the_page_they_wanted() {
     assert_eq!(session.subject, "bob");
     let days = (session.expires_at.unix() - session.created_at.unix()) / 86_400;
     assert_eq!(days, 7, "default session timeout");
-    assert_eq!(w.hub.count("sso.login").await, 1);
+    assert_eq!(
+        w.hub.count("sso.login").await,
+        2,
+        "alice after enabling, then bob"
+    );
     let users = w.hub.api_state().await["sso_users"].clone();
-    assert_eq!(users[0]["username"], "bob");
-    assert_eq!(users[0]["email"], "bob@example.com");
+    let bob_row = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "bob")
+        .expect("bob among the SSO users");
+    assert_eq!(bob_row["email"], "bob@example.com");
 
     // Only a same-origin path: anything else lands on the organization's page.
     let idp_url = w.hub.start(&bob, "https://evil.example/x").await;
@@ -347,8 +369,10 @@ async fn a_configuration_is_tested_through_the_idp_before_it_can_be_enabled() {
     // A test opens no SSO session.
     assert!(w.hub.sso_session("alice").await.is_none());
 
-    // Enable; members sign in.
+    // Enable (the admin signs in through the IdP like everyone); members sign in.
     let res = w.hub.enable(config.id.0).await;
+    let res = w.hub.admin.get(&location(&res)).await;
+    let res = login(&w.hub.admin, &location(&res), "alice", IDP_PASSWORD).await;
     assert_eq!(location(&res), format!("{}?done=enabled", settings()));
     let state = w.hub.api_state().await;
     assert_eq!(state["enabled"], true);
@@ -626,7 +650,11 @@ async fn a_replayed_callback_is_refused() {
         .await;
     assert!(page.contains("already used"), "{page}");
     assert_eq!(w.hub.sso_session("bob").await, Some(session));
-    assert_eq!(w.hub.count("sso.login").await, 1);
+    assert_eq!(
+        w.hub.count("sso.login").await,
+        2,
+        "alice after enabling, then bob once"
+    );
 }
 
 #[tokio::test]
@@ -721,6 +749,10 @@ async fn broken_id_tokens_from_a_hostile_op_are_refused() {
     );
     let res = hub.enable(hub.latest_config().await.id.0).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "enable");
+    // The admin signs in through the OP before managing members.
+    let res = hub.admin.get(&location(&res)).await;
+    let res = through_op(&hub.admin, &location(&res)).await;
+    assert_eq!(location(&res), format!("{}?done=enabled", settings()));
     let bob = hub.member("bob").await;
     op.set_email("bob@example.com");
 
@@ -778,22 +810,4 @@ async fn broken_id_tokens_from_a_hostile_op_are_refused() {
         exchanges,
         "a replayed code reached the OP"
     );
-}
-
-/// Follows the hostile OP's authorization endpoint (it sends the browser
-/// straight back) and requests the callback as the same browser.
-async fn through_op(browser: &Client, idp_url: &str) -> reqwest::Response {
-    back_at_hub(browser, &op_callback(browser, idp_url).await).await
-}
-
-/// Where the hostile OP's authorization endpoint sends the browser back to.
-async fn op_callback(browser: &Client, idp_url: &str) -> String {
-    let res = browser
-        .http
-        .get(idp_url)
-        .send()
-        .await
-        .expect("GET authorize");
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "hostile OP authorize");
-    location(&res)
 }

@@ -88,7 +88,8 @@ async fn every_documented_operation_is_routed() {
             .replace("{user}", "bob")
             .replace("{kind}", "model")
             .replace("{owner}", "alice")
-            .replace("{name}", "demo");
+            .replace("{name}", "demo")
+            .replace("{domain}", "example.com");
         assert!(!concrete.contains('{'), "unfilled parameter in {concrete}");
         let method: Method = method.parse().unwrap();
         let res = if method == Method::GET || method == Method::DELETE {

@@ -148,8 +148,34 @@ impl World {
         self.app.org(alice, org).await;
         let id = self.configure_and_test(alice, "alice", org, keys).await;
         let res = self.enable(alice, org, id).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "enable");
+        self.admin_signs_in_after_enabling(alice, org, res, "alice")
+            .await;
         id
+    }
+
+    /// Enforcement holds the admin too: enabling sends them through the
+    /// IdP, which brings them back to the SSO settings.
+    async fn admin_signs_in_after_enabling(
+        &self,
+        admin: &Client,
+        org: &str,
+        enabled: reqwest::Response,
+        idp_user: &str,
+    ) {
+        assert_eq!(enabled.status(), StatusCode::SEE_OTHER, "enable");
+        let start = location(&enabled);
+        assert!(
+            start.starts_with(&format!("/organizations/{org}/sso?return_to=")),
+            "enabling sends the admin to sign in: {start}"
+        );
+        let res = admin.get(&start).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "start SSO");
+        let post = self.at_idp(admin, &location(&res), idp_user).await;
+        let res = self.post_acs(admin, &post).await;
+        assert_eq!(
+            location(&res),
+            format!("/organizations/{org}/settings/sso?done=enabled")
+        );
     }
 
     /// A member starts SSO from orgsso (SP-initiated) and finishes it at the IdP.
@@ -173,6 +199,7 @@ impl World {
         let mut fields = vec![
             ("csrf_token", csrf.as_str()),
             ("session_timeout_hours", "168"),
+            ("jit_membership", "on"),
         ];
         if allow_idp_initiated {
             fields.push(("allow_idp_initiated", "on"));
@@ -220,7 +247,7 @@ impl World {
             .org_sso(self.org_id(org).await)
             .await
             .unwrap();
-        (state.enabled, state.active_config.map(|c| c.0))
+        (state.enabled(), state.active_config.map(|c| c.0))
     }
 
     /// The org's audit log, newest first, as `(event, detail)`.
@@ -259,9 +286,11 @@ impl World {
         let org = self.org_id(org).await;
         self.app
             .store
-            .sso_session(user.id, org, SystemClock.now())
+            .sso_sessions_of_org(org, SystemClock.now())
             .await
             .unwrap()
+            .into_iter()
+            .find(|s| s.user == user.id)
     }
 
     async fn settings_page(&self, admin: &Client, org: &str) -> String {
@@ -336,14 +365,11 @@ async fn a_configuration_must_pass_its_test_through_the_idp_before_it_can_be_ena
 
     // Now it can be enabled.
     let res = w.enable(&alice, "acme", untested).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        location(&res),
-        "/organizations/acme/settings/sso?done=enabled"
-    );
+    w.admin_signs_in_after_enabling(&alice, "acme", res, "alice")
+        .await;
     assert_eq!(w.enabled("acme").await, (true, Some(untested)));
     let page = w.settings_page(&alice, "acme").await;
-    assert!(page.contains("SSO is enabled"), "{page}");
+    assert!(page.contains("SSO is enforced"), "{page}");
 
     // Any change makes the newest configuration untested again; the enabled one stays.
     let res = w
@@ -605,10 +631,9 @@ async fn the_idp_can_rotate_its_signing_key_when_both_certificates_are_configure
     .await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Accepted now"), "{page}");
-    assert_eq!(
-        w.enable(&alice, "acme", both).await.status(),
-        StatusCode::SEE_OTHER
-    );
+    let res = w.enable(&alice, "acme", both).await;
+    w.admin_signs_in_after_enabling(&alice, "acme", res, "alice")
+        .await;
 
     // Signed with the new key: accepted. Back to the old key: still accepted.
     let res = w.sp_login(&bob, "acme", "", "bob").await;
@@ -627,7 +652,8 @@ async fn the_idp_can_rotate_its_signing_key_when_both_certificates_are_configure
         "{}",
         res.text().await.unwrap()
     );
-    assert_eq!(w.count("acme", "sso.login").await, 2);
+    // alice after each enabling, then the two sign-ins above.
+    assert_eq!(w.count("acme", "sso.login").await, 4);
 
     // A configuration with only the retired certificate fails its test, with the reason.
     w.idp.set_signing_key(SigningKey::Second);
@@ -709,7 +735,8 @@ async fn a_captured_response_cannot_be_replayed() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let reason = w.last_failure("acme").await;
     assert!(reason.starts_with("saml.unknown_request"), "{reason}");
-    assert_eq!(w.count("acme", "sso.login").await, 2);
+    // alice after enabling, then the two sign-ins above.
+    assert_eq!(w.count("acme", "sso.login").await, 3);
 }
 
 #[tokio::test]

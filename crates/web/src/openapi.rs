@@ -218,7 +218,7 @@ pub const OPERATIONS: &[Operation] = &[
     (
         "patch",
         "/api/orgs/{org}/sso",
-        "SSO options: session timeout, IdP-initiated login (admin)",
+        "SSO options: session timeout (900 to 7776000 s; lowering it shortens open sessions), IdP-initiated login, just-in-time membership (admin); omitted fields keep their value",
         Some("SsoOptions"),
         204,
         None,
@@ -242,7 +242,7 @@ pub const OPERATIONS: &[Operation] = &[
     (
         "post",
         "/api/orgs/{org}/sso/enable",
-        "Enable SSO with a tested configuration (admin)",
+        "Enable SSO with a configuration you tested yourself within the hour with an IdP identity that is one of your verified emails (admin); mode `enforced` (default) or `optional`. Ends every SSO session of the organization",
         Some("EnableSso"),
         204,
         None,
@@ -250,10 +250,42 @@ pub const OPERATIONS: &[Operation] = &[
     (
         "post",
         "/api/orgs/{org}/sso/disable",
-        "Disable SSO (admin)",
+        "Disable SSO (admin); ends every SSO session of the organization",
         None,
         204,
         None,
+    ),
+    (
+        "get",
+        "/api/orgs/{org}/sso/domains",
+        "Email domains tied to the organization's SSO, with the hub accounts that have a verified email in each (admin)",
+        None,
+        200,
+        Some("SsoDomainList"),
+    ),
+    (
+        "post",
+        "/api/orgs/{org}/sso/domains",
+        "Tie an email domain to the organization's SSO (admin); normalised (lowercase, IDNA), no wildcard or public suffix; 409 when another organization with SSO on lists it",
+        Some("AddSsoDomain"),
+        201,
+        Some("SsoDomainAdded"),
+    ),
+    (
+        "delete",
+        "/api/orgs/{org}/sso/domains/{domain}",
+        "Untie an email domain (admin)",
+        None,
+        204,
+        None,
+    ),
+    (
+        "post",
+        "/api/orgs/{org}/sso/revoke",
+        "End the SSO sessions of one member (`username`) or of everyone (admin)",
+        Some("RevokeSso"),
+        200,
+        Some("Revoked"),
     ),
     (
         "get",
@@ -361,15 +393,21 @@ fn schemas() -> Value {
         "RepoList": arr("Repo"),
         "CreateRepo": obj(&[("owner", s()), ("kind", en(&["model", "dataset", "space"])), ("name", s()), ("visibility", en(&["public", "private"])), ("readme", s())], &["owner", "kind", "name"]),
         "UpdateRepo": obj(&[("visibility", en(&["public", "private"])), ("readme", s())], &[]),
-        "SsoState": obj(&[("enabled", json!({"type": "boolean"})), ("active_config", json!({"type": "integer", "nullable": true})), ("session_timeout_s", json!({"type": "integer"})), ("allow_idp_initiated", json!({"type": "boolean"})), ("saml_sp", json!({"type": "object"})), ("latest_config", json!({"type": "object", "nullable": true})), ("sso_users", json!({"type": "array", "items": {"type": "object"}}))], &["enabled"]),
-        "SsoOptions": obj(&[("session_timeout_s", json!({"type": "integer"})), ("allow_idp_initiated", json!({"type": "boolean"}))], &["session_timeout_s", "allow_idp_initiated"]),
+        "SsoState": obj(&[("enabled", json!({"type": "boolean"})), ("mode", en(&["off", "optional", "enforced"])), ("jit_membership", json!({"type": "boolean"})), ("domains", arr("SsoDomain")), ("can_enable", json!({"type": "boolean"})), ("can_enable_reason", json!({"type": "string", "nullable": true})), ("active_config", json!({"type": "integer", "nullable": true})), ("session_timeout_s", json!({"type": "integer"})), ("allow_idp_initiated", json!({"type": "boolean"})), ("saml_sp", json!({"type": "object"})), ("latest_config", json!({"type": "object", "nullable": true})), ("sso_users", json!({"type": "array", "items": {"type": "object"}}))], &["enabled"]),
+        "SsoOptions": obj(&[("session_timeout_s", json!({"type": "integer", "minimum": 900, "maximum": 7776000})), ("allow_idp_initiated", json!({"type": "boolean"})), ("jit_membership", json!({"type": "boolean"}))], &[]),
+        "SsoDomain": obj(&[("domain", s()), ("verified_accounts", json!({"type": "integer"}))], &["domain", "verified_accounts"]),
+        "SsoDomainList": arr("SsoDomain"),
+        "AddSsoDomain": obj(&[("domain", s())], &["domain"]),
+        "SsoDomainAdded": obj(&[("domain", s())], &["domain"]),
+        "RevokeSso": obj(&[("username", s())], &[]),
+        "Revoked": obj(&[("revoked", json!({"type": "integer"}))], &["revoked"]),
         "SamlConfig": obj(&[("idp_sso_url", s()), ("idp_entity_id", s()), ("certificates", s()), ("metadata_xml", s()), ("metadata_url", s()), ("allow_sha1", json!({"type": "boolean"}))], &[]),
         "SavedConfig": obj(&[("config_id", json!({"type": "integer"})), ("tested", json!({"type": "boolean"})), ("test_url", s())], &["config_id", "test_url"]),
         "OidcConfig": obj(&[("issuer_url", s()), ("client_id", s()), ("client_secret", s()), ("scopes", s()), ("email_claim", en(&["email", "upn", "preferred_username"]))], &["issuer_url", "client_id", "client_secret"]),
-        "OidcConfig": obj(&[("issuer_url", s()), ("client_id", s()), ("client_secret", s()), ("scopes", s()), ("email_claim", en(&["email", "upn", "preferred_username"]))], &["issuer_url", "client_id", "client_secret"]),
-        "EnableSso": obj(&[("config_id", json!({"type": "integer"}))], &["config_id"]),
+        "EnableSso": obj(&[("config_id", json!({"type": "integer"})), ("mode", en(&["optional", "enforced"]))], &["config_id"]),
         "AuditLog": json!({"type": "array", "items": obj(&[("at", json!({"type": "string", "format": "date-time"})), ("event", s()), ("actor_id", json!({"type": "integer", "nullable": true})), ("detail", s())], &["at", "event", "detail"])}),
         "Error": obj(&[("error", obj(&[("code", s()), ("message", s()), ("field", s())], &["code", "message"]))], &["error"]),
+        "SsoRequired": obj(&[("error", obj(&[("code", en(&["sso_required"])), ("org", s()), ("sso_url", json!({"type": "string", "format": "uri"})), ("message", s())], &["code", "org", "sso_url", "message"]))], &["error"]),
     })
 }
 
@@ -387,6 +425,12 @@ pub fn build() -> Value {
         }
         let error = json!({ "description": "Error", "content": { "application/json": { "schema": r("Error") } } });
         let mut op = json!({ "summary": summary, "parameters": params, "responses": { status.to_string(): success, "default": error } });
+        if reaches_an_org_namespace(path) {
+            op["responses"]["403"] = json!({
+                "description": "Forbidden. When the organization enforces SSO and the caller (a member, or a user of its email domains; a token's owner) holds no live SSO session for it, `code` is `sso_required` and `sso_url` starts its sign-in in a browser",
+                "content": { "application/json": { "schema": { "oneOf": [r("SsoRequired"), r("Error")] } } }
+            });
+        }
         if let Some(schema) = request {
             op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": r(schema) } } });
         }
@@ -411,6 +455,11 @@ pub fn build() -> Value {
         "security": [{ "bearer": [] }, { "session": [] }, {}],
         "paths": paths,
     })
+}
+
+/// Operations in an organization's namespace, which its SSO gate may refuse.
+fn reaches_an_org_namespace(path: &str) -> bool {
+    path.contains("{org}") || path.contains("{owner}") || path == "/api/repos"
 }
 
 pub async fn document() -> Json<Value> {

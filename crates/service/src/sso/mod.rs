@@ -196,7 +196,9 @@ impl Hub {
             .sso_config(config)
             .await?
             .filter(|c| c.org == org.id)
-            .ok_or(ServiceError::NotFound("SSO configuration"))?;
+            .ok_or(ServiceError::Precondition(
+                "only a configuration that passed its test can be enabled; run Update and Test first",
+            ))?;
         self.may_enable(&record, admin)
             .map_err(ServiceError::Precondition)?;
         for domain in self.store.sso_domains(org.id).await? {

@@ -415,7 +415,13 @@ async fn enable(
     app.hub
         .enable_sso(&auth.caller, &name, SsoConfigId(id), mode)
         .await?;
-    Ok(Redirect::to(&format!("/organizations/{name}/settings/sso?done=enabled")).into_response())
+    let settings = format!("/organizations/{name}/settings/sso?done=enabled");
+    if mode == SsoMode::Enforced {
+        // The admin is held by the gate like everyone: sign them in through
+        // the IdP (which just saw them) and bring them back here.
+        return Ok(Redirect::to(&super::sso_start_path(name.as_str(), &settings)).into_response());
+    }
+    Ok(Redirect::to(&settings).into_response())
 }
 
 async fn disable(
