@@ -487,3 +487,50 @@ async fn enabling_again_or_disabling_ends_every_sso_session_and_is_audited() {
         "{events:?}"
     );
 }
+
+#[tokio::test]
+async fn an_admin_revokes_one_members_sessions_or_everyones_from_the_settings_page() {
+    let hub = Hub::new().await;
+    hub.enable("enforced").await;
+    let bob = hub.member("bob").await;
+    let carol = hub.member("carol").await;
+    hub.sign_in(&bob, "bob").await;
+    hub.sign_in(&carol, "carol").await;
+    let settings = format!("/organizations/{ORG}/settings/sso");
+    let page = hub.admin.get(&settings).await.text().await.unwrap();
+    assert!(page.contains("bob@example.com") && page.contains("carol@example.com"));
+
+    let csrf = hub.admin.page_csrf(&settings).await;
+    let res = hub
+        .admin
+        .post_form(
+            &format!("{settings}/revoke"),
+            &[("csrf_token", &csrf), ("username", "bob")],
+        )
+        .await;
+    assert_eq!(location(&res), format!("{settings}?done=revoked"));
+    assert_eq!(org_answer(&bob).await, "403 sso_required");
+    assert_eq!(org_answer(&carol).await, "ok", "only bob's sessions end");
+    let events = hub.audit_events().await;
+    assert!(
+        events.contains(&"sso.sessions_revoked SSO sessions of bob revoked: 1 ended".to_owned()),
+        "{events:?}"
+    );
+
+    // Everyone's, the admin's included: the admin is then asked to sign in again.
+    let res = hub
+        .admin
+        .post_form(&format!("{settings}/revoke"), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(org_answer(&carol).await, "403 sso_required");
+    assert_eq!(org_answer(&hub.admin).await, "403 sso_required");
+    hub.sign_in(&hub.admin, "alice").await;
+    let events = hub.audit_events().await;
+    assert!(
+        events.contains(
+            &"sso.sessions_revoked SSO sessions of every member revoked: 2 ended".to_owned()
+        ),
+        "{events:?}"
+    );
+}

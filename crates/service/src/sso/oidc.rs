@@ -5,7 +5,7 @@
 
 use super::{PendingSignIn, SavedConfig, SignInFinished, SsoFinished, SsoIdentity, SsoRefusal};
 use crate::{Caller, Hub, ServiceError, ServiceResult};
-use orgsso_core::{FieldError, OrgName, Secret};
+use orgsso_core::{Action, FieldError, OrgName, Secret};
 use orgsso_oidc::{EmailClaim, Provider, ProviderSettings, RedirectUri};
 use orgsso_store::{NewSsoConfig, Org, SsoConfig, SsoProtocol, SsoPurpose};
 use serde::{Deserialize, Serialize};
@@ -298,11 +298,11 @@ impl Hub {
         name: &OrgName,
         params: &HashMap<String, String>,
     ) -> ServiceResult<SsoFinished> {
+        // The callback is the way in: the SSO gate never holds it.
         let org = self
-            .store
-            .org_by_name(name)
+            .org_with_permission(caller, name, Action::SignInThroughSso)
             .await?
-            .ok_or(ServiceError::NotFound("organization"))?;
+            .org;
         let user = caller
             .user
             .clone()

@@ -5,7 +5,7 @@
 
 use super::{PendingSignIn, SavedConfig, SignInFinished, SsoFinished, SsoIdentity, SsoRefusal};
 use crate::{Caller, Hub, ServiceError, ServiceResult};
-use orgsso_core::{FieldError, OrgName, Timestamp};
+use orgsso_core::{Action, FieldError, OrgName, Timestamp};
 use orgsso_saml::{IdpCertificate, SpConfig, VerifiedAssertion};
 use orgsso_store::{NewSsoConfig, Org, SsoConfig, SsoProtocol, SsoPurpose};
 use serde::{Deserialize, Serialize};
@@ -219,12 +219,12 @@ impl Hub {
     }
 
     /// SP metadata for the organization (public: IdPs fetch it).
-    pub async fn saml_metadata(&self, name: &OrgName) -> ServiceResult<String> {
+    pub async fn saml_metadata(&self, caller: &Caller, name: &OrgName) -> ServiceResult<String> {
+        // Part of the way in: the SSO gate never holds it.
         let org = self
-            .store
-            .org_by_name(name)
+            .org_with_permission(caller, name, Action::SignInThroughSso)
             .await?
-            .ok_or(ServiceError::NotFound("organization"))?;
+            .org;
         let sp = self.saml_endpoints(&org.name);
         Ok(orgsso_saml::sp_metadata_xml(&sp.entity_id, &sp.acs_url))
     }
@@ -367,11 +367,11 @@ impl Hub {
         saml_response: &str,
         relay_state: &str,
     ) -> ServiceResult<SsoFinished> {
+        // The ACS is the way in: the SSO gate never holds it.
         let org = self
-            .store
-            .org_by_name(name)
+            .org_with_permission(caller, name, Action::SignInThroughSso)
             .await?
-            .ok_or(ServiceError::NotFound("organization"))?;
+            .org;
         let user = caller
             .user
             .clone()

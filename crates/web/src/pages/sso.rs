@@ -537,11 +537,12 @@ async fn start_login(
 }
 
 async fn metadata(
+    auth: Auth,
     State(app): State<AppState>,
     Path(org): Path<String>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    let xml = app.hub.saml_metadata(&name).await?;
+    let xml = app.hub.saml_metadata(&auth.caller, &name).await?;
     Ok(([(CONTENT_TYPE, "application/samlmetadata+xml")], xml).into_response())
 }
 
