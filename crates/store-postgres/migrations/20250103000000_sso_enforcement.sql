@@ -12,6 +12,10 @@ ALTER TABLE sso_configs ADD COLUMN tested_by BIGINT
 ALTER TABLE sso_configs ADD COLUMN tested_identity_matches BOOLEAN NOT NULL DEFAULT FALSE;
 CREATE INDEX sso_configs_tested_by ON sso_configs (tested_by);
 
+-- A sign-in pending when SSO was turned off or reconfigured is kept, marked,
+-- so its callback is refused with that reason rather than as unknown.
+ALTER TABLE sso_requests ADD COLUMN cancelled BOOLEAN NOT NULL DEFAULT FALSE;
+
 CREATE TABLE org_sso_domains (
     org_id     BIGINT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
     domain     TEXT COLLATE "C" NOT NULL,

@@ -538,8 +538,8 @@ impl SsoStore for PostgresStore {
     }
 }
 
-/// Ends the org's SSO sessions and pending sign-ins: what started under the
-/// old SSO state cannot finish under the new one.
+/// Ends the org's SSO sessions and cancels its pending sign-ins: what
+/// started under the old SSO state cannot finish under the new one.
 async fn end_sessions_and_sign_ins(
     tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
     org: OrgId,
@@ -550,7 +550,7 @@ async fn end_sessions_and_sign_ins(
         .await
         .map_err(db)?
         .rows_affected();
-    sqlx::query("DELETE FROM sso_requests WHERE org_id = $1 AND purpose = 'login'")
+    sqlx::query("UPDATE sso_requests SET cancelled = TRUE WHERE org_id = $1 AND purpose = 'login'")
         .bind(org.0)
         .execute(&mut **tx)
         .await

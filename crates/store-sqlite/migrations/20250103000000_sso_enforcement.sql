@@ -11,6 +11,10 @@ ALTER TABLE sso_configs ADD COLUMN tested_by INTEGER REFERENCES users (id) ON DE
 ALTER TABLE sso_configs ADD COLUMN tested_identity_matches INTEGER NOT NULL DEFAULT 0
     CHECK (tested_identity_matches IN (0, 1));
 
+-- A sign-in pending when SSO was turned off or reconfigured is kept, marked,
+-- so its callback is refused with that reason rather than as unknown.
+ALTER TABLE sso_requests ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0 CHECK (cancelled IN (0, 1));
+
 CREATE TABLE org_sso_domains (
     org_id     INTEGER NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
     domain     TEXT    NOT NULL,

@@ -263,7 +263,7 @@ pub(crate) fn sso_session(row: &SqliteRow) -> StoreResult<SsoSession> {
 macro_rules! sso_request_columns {
     () => {
         "handle_hash, hub_session_hash, user_id, org_id, config_id, purpose, return_to, \
-     nonce, pkce_verifier, saml_request_id, created_at, expires_at"
+     nonce, pkce_verifier, saml_request_id, created_at, expires_at, cancelled"
     };
 }
 pub(crate) use sso_request_columns;
@@ -282,6 +282,7 @@ pub(crate) fn sso_request(row: &SqliteRow) -> StoreResult<SsoRequest> {
         saml_request_id: get(row, "saml_request_id")?,
         created_at: time(row, "created_at")?,
         expires_at: time(row, "expires_at")?,
+        cancelled: get(row, "cancelled")?,
     })
 }
 

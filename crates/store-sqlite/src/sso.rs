@@ -532,8 +532,8 @@ impl SsoStore for SqliteStore {
     }
 }
 
-/// Ends the org's SSO sessions and pending sign-ins: what started under the
-/// old SSO state cannot finish under the new one.
+/// Ends the org's SSO sessions and cancels its pending sign-ins: what
+/// started under the old SSO state cannot finish under the new one.
 async fn end_sessions_and_sign_ins(
     tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
     org: OrgId,
@@ -544,7 +544,7 @@ async fn end_sessions_and_sign_ins(
         .await
         .map_err(db)?
         .rows_affected();
-    sqlx::query("DELETE FROM sso_requests WHERE org_id = ? AND purpose = 'login'")
+    sqlx::query("UPDATE sso_requests SET cancelled = 1 WHERE org_id = ? AND purpose = 'login'")
         .bind(org.0)
         .execute(&mut **tx)
         .await

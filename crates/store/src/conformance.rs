@@ -1477,6 +1477,7 @@ fn sso_request(
         saml_request_id: None,
         created_at: T0,
         expires_at,
+        cancelled: false,
     }
 }
 
@@ -2014,16 +2015,23 @@ pub async fn enabling_ends_the_orgs_sessions_and_pending_sign_ins(store: &dyn St
     assert_eq!(store.sso_sessions_of_org(acme.id, at(1)).await.unwrap(), []);
     assert!(!live(store, acme.id, alice.id, None, at(1)).await);
     assert!(!live(store, acme.id, bob.id, None, at(1)).await);
-    assert!(!store
-        .sso_request_pending("acme-login", at(1))
+    let cancelled = store
+        .take_sso_request("acme-login", "hub-acme-login", at(1))
         .await
-        .unwrap());
+        .unwrap()
+        .expect("the pending sign-in is kept, marked");
+    assert!(cancelled.cancelled);
     // An admin's test in progress and the other org are left alone.
-    assert!(store.sso_request_pending("acme-test", at(1)).await.unwrap());
-    assert!(store
-        .sso_request_pending("globex-login", at(1))
+    let test = store
+        .take_sso_request("acme-test", "hub-acme-test", at(1))
         .await
-        .unwrap());
+        .unwrap();
+    assert!(!test.expect("the admin's test is kept").cancelled);
+    let other = store
+        .take_sso_request("globex-login", "hub-globex-login", at(1))
+        .await
+        .unwrap();
+    assert!(!other.expect("another org's sign-in is kept").cancelled);
     assert!(live(store, globex.id, alice.id, Some("a"), at(1)).await);
     // The hub sessions themselves stay.
     assert!(store.session("b", at(1)).await.unwrap().is_some());
@@ -2054,15 +2062,22 @@ pub async fn disabling_ends_the_orgs_sessions_and_pending_sign_ins(store: &dyn S
 
     assert_eq!(store.disable_sso(acme.id).await.unwrap(), 2);
     assert_eq!(store.sso_sessions_of_org(acme.id, at(1)).await.unwrap(), []);
-    assert!(!store
-        .sso_request_pending("acme-login", at(1))
+    let cancelled = store
+        .take_sso_request("acme-login", "hub-acme-login", at(1))
         .await
-        .unwrap());
-    assert!(store.sso_request_pending("acme-test", at(1)).await.unwrap());
-    assert!(store
-        .sso_request_pending("globex-login", at(1))
+        .unwrap()
+        .expect("the pending sign-in is kept, marked");
+    assert!(cancelled.cancelled);
+    let test = store
+        .take_sso_request("acme-test", "hub-acme-test", at(1))
         .await
-        .unwrap());
+        .unwrap();
+    assert!(!test.expect("the admin's test is kept").cancelled);
+    let other = store
+        .take_sso_request("globex-login", "hub-globex-login", at(1))
+        .await
+        .unwrap();
+    assert!(!other.expect("another org's sign-in is kept").cancelled);
     assert!(live(store, globex.id, alice.id, Some("a1"), at(1)).await);
     assert_eq!(store.disable_sso(acme.id).await.unwrap(), 0);
 

@@ -210,6 +210,8 @@ pub struct SsoRequest {
     pub saml_request_id: Option<String>,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+    /// SSO was turned off or reconfigured while it was pending: it cannot finish.
+    pub cancelled: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -261,8 +263,8 @@ pub trait SsoStore: Send + Sync {
     /// Turns SSO on in `mode` (not `Off`) with `config`, which must belong to
     /// `org` and have been tested by `admin` at or after `tested_since` with
     /// their own identity; `NotFound` otherwise (the database checks it, not
-    /// a prior read). Ends the org's SSO sessions and pending sign-ins, in
-    /// the same transaction.
+    /// a prior read). Ends the org's SSO sessions and cancels its pending
+    /// sign-ins (not tests), in the same transaction.
     async fn enable_sso(
         &self,
         org: OrgId,
@@ -271,8 +273,8 @@ pub trait SsoStore: Send + Sync {
         admin: UserId,
         tested_since: Timestamp,
     ) -> StoreResult<()>;
-    /// Turns SSO off and ends the org's SSO sessions and pending sign-ins;
-    /// returns how many sessions ended.
+    /// Turns SSO off, ends the org's SSO sessions and cancels its pending
+    /// sign-ins; returns how many sessions ended.
     async fn disable_sso(&self, org: OrgId) -> StoreResult<u64>;
     async fn set_sso_options(&self, org: OrgId, options: SsoOptions) -> StoreResult<()>;
 

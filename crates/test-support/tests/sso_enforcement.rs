@@ -1027,7 +1027,7 @@ async fn assert_sign_in_refused(res: reqwest::Response) {
 async fn a_sign_in_started_before_a_disable_cannot_finish_at_the_oidc_callback() {
     a_sign_in_started_before_a_disable_cannot_finish(
         Protocol::Oidc,
-        ["oidc.state_mismatch", "oidc.state_mismatch"],
+        ["sso.changed_during_sign_in", "sso.changed_during_sign_in"],
     )
     .await;
 }
@@ -1036,7 +1036,7 @@ async fn a_sign_in_started_before_a_disable_cannot_finish_at_the_oidc_callback()
 async fn a_sign_in_started_before_a_disable_cannot_finish_at_the_saml_acs() {
     a_sign_in_started_before_a_disable_cannot_finish(
         Protocol::Saml,
-        ["sso.not_enabled", "saml.unknown_request"],
+        ["sso.changed_during_sign_in", "sso.changed_during_sign_in"],
     )
     .await;
 }

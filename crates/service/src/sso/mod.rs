@@ -473,6 +473,7 @@ impl Hub {
                 saml_request_id,
                 created_at: now,
                 expires_at: now.plus_seconds(SSO_REQUEST_TTL_S),
+                cancelled: false,
             })
             .await?;
         Ok(handle)
@@ -513,6 +514,10 @@ impl Hub {
         };
         match request {
             Some(request) if request.org == org.id && caller.viewer.id() == Some(request.user) => {
+                if request.cancelled && request.purpose == SsoPurpose::Login {
+                    let refusal = changed_during_sign_in(request.config);
+                    return Err(self.refuse_sso(org, caller.viewer.id(), refusal).await);
+                }
                 Ok(Some(request))
             }
             _ => {
@@ -668,11 +673,7 @@ impl Hub {
                 match opened {
                     Ok(()) => {}
                     Err(StoreError::NotFound) => {
-                        let refusal = SsoRefusal {
-                            code: "sso.changed_during_sign_in",
-                            member_message: "Single sign-on for this organization was turned off or reconfigured while you were signing in. Start again from the organization's page.".into(),
-                            admin_detail: format!("the sign-in used configuration #{}, which is no longer the active one (SSO disabled or reconfigured meanwhile)", config.id),
-                        };
+                        let refusal = changed_during_sign_in(config.id);
                         return Err(self.refuse_sso(org, Some(user.id), refusal).await);
                     }
                     Err(other) => return Err(other.into()),
@@ -811,6 +812,15 @@ pub struct SsoIdentity {
     /// Everything the IdP sent, shown to the admin after a test.
     pub claims: serde_json::Value,
     pub session_not_on_or_after: Option<Timestamp>,
+}
+
+/// SSO was turned off or reconfigured while the member was at the IdP.
+fn changed_during_sign_in(config: SsoConfigId) -> SsoRefusal {
+    SsoRefusal {
+        code: "sso.changed_during_sign_in",
+        member_message: "Single sign-on for this organization was turned off or reconfigured while you were signing in. Start again from the organization's page.".into(),
+        admin_detail: format!("the sign-in started with configuration #{config}, but SSO was disabled or reconfigured before it finished"),
+    }
 }
 
 /// A sign-in whose protocol checks all passed: who, where, with which
