@@ -16,6 +16,43 @@ use orgsso_store::{
     ViewerInOrg,
 };
 
+/// The SSO gate's one query: the viewer's role, the org's SSO state, and
+/// (while SSO is on) whether a verified email of the viewer is in its
+/// domains and whether a live session of its active configuration exists.
+/// `+ss.config_id` keeps SQLite on `sso_sessions_user_org` (the viewer's few
+/// sessions) rather than walking every session of the org.
+pub(crate) const VIEWER_IN_ORG: &str = "SELECT m.role AS role, COALESCE(s.enabled, 0) AS enabled, \
+             COALESCE(s.enforced, 1) AS enforced, \
+             CASE WHEN s.enabled = 1 THEN EXISTS (SELECT 1 FROM emails e \
+               JOIN org_sso_domains d ON d.org_id = o.id \
+               WHERE e.user_id = ?2 AND e.verified_at IS NOT NULL \
+               AND substr(e.address, length(e.address) - length(d.domain)) = '@' || d.domain) \
+             ELSE 0 END AS in_domain, \
+             CASE WHEN s.enabled = 1 THEN EXISTS (SELECT 1 FROM sso_sessions ss \
+               WHERE ss.user_id = ?2 AND ss.org_id = o.id AND +ss.config_id = s.active_config_id \
+               AND ss.expires_at > ?4 AND ss.created_at + s.session_ttl_s > ?4 \
+               AND (?3 IS NULL OR ss.hub_session_hash = ?3)) \
+             ELSE 0 END AS live_session \
+             FROM orgs o \
+             LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = ?2 \
+             LEFT JOIN org_sso s ON s.org_id = o.id \
+             WHERE o.id = ?1";
+
+/// The banner's query: orgs with SSO on that reach the user, without a live
+/// session for this browser (or any, for a token). Same index rule as above.
+pub(crate) const SSO_PROMPTS: &str = "SELECT o.name AS name, s.enforced AS enforced FROM org_sso s \
+             JOIN orgs o ON o.id = s.org_id \
+             WHERE s.enabled = 1 \
+             AND (EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = s.org_id AND m.user_id = ?1) \
+               OR EXISTS (SELECT 1 FROM emails e JOIN org_sso_domains d ON d.org_id = s.org_id \
+                 WHERE e.user_id = ?1 AND e.verified_at IS NOT NULL \
+                 AND substr(e.address, length(e.address) - length(d.domain)) = '@' || d.domain)) \
+             AND NOT EXISTS (SELECT 1 FROM sso_sessions ss \
+               WHERE ss.user_id = ?1 AND ss.org_id = s.org_id AND +ss.config_id = s.active_config_id \
+               AND ss.expires_at > ?3 AND ss.created_at + s.session_ttl_s > ?3 \
+               AND (?2 IS NULL OR ss.hub_session_hash = ?2)) \
+             ORDER BY o.name";
+
 #[async_trait]
 impl SsoStore for SqliteStore {
     async fn create_sso_config(&self, new: NewSsoConfig) -> StoreResult<SsoConfig> {
@@ -112,32 +149,15 @@ impl SsoStore for SqliteStore {
     ) -> StoreResult<ViewerInOrg> {
         // One row per org: the membership and the SSO state by primary key;
         // the domain and session checks only run while SSO is on.
-        let row = sqlx::query(
-            "SELECT m.role AS role, COALESCE(s.enabled, 0) AS enabled, \
-             COALESCE(s.enforced, 1) AS enforced, \
-             CASE WHEN s.enabled = 1 THEN EXISTS (SELECT 1 FROM emails e \
-               JOIN org_sso_domains d ON d.org_id = o.id \
-               WHERE e.user_id = ?2 AND e.verified_at IS NOT NULL \
-               AND substr(e.address, length(e.address) - length(d.domain)) = '@' || d.domain) \
-             ELSE 0 END AS in_domain, \
-             CASE WHEN s.enabled = 1 THEN EXISTS (SELECT 1 FROM sso_sessions ss \
-               WHERE ss.user_id = ?2 AND ss.org_id = o.id AND ss.config_id = s.active_config_id \
-               AND ss.expires_at > ?4 AND ss.created_at + s.session_ttl_s > ?4 \
-               AND (?3 IS NULL OR ss.hub_session_hash = ?3)) \
-             ELSE 0 END AS live_session \
-             FROM orgs o \
-             LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = ?2 \
-             LEFT JOIN org_sso s ON s.org_id = o.id \
-             WHERE o.id = ?1",
-        )
-        .bind(org.0)
-        .bind(user.0)
-        .bind(hub_session_hash)
-        .bind(now.unix())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?
-        .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(VIEWER_IN_ORG)
+            .bind(org.0)
+            .bind(user.0)
+            .bind(hub_session_hash)
+            .bind(now.unix())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .ok_or(StoreError::NotFound)?;
         rows::viewer_in_org(&row)
     }
 
@@ -278,29 +298,16 @@ impl SsoStore for SqliteStore {
         hub_session_hash: Option<&str>,
         now: Timestamp,
     ) -> StoreResult<Vec<SsoPrompt>> {
-        sqlx::query(
-            "SELECT o.name AS name, s.enforced AS enforced FROM org_sso s \
-             JOIN orgs o ON o.id = s.org_id \
-             WHERE s.enabled = 1 \
-             AND (EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = s.org_id AND m.user_id = ?1) \
-               OR EXISTS (SELECT 1 FROM emails e JOIN org_sso_domains d ON d.org_id = s.org_id \
-                 WHERE e.user_id = ?1 AND e.verified_at IS NOT NULL \
-                 AND substr(e.address, length(e.address) - length(d.domain)) = '@' || d.domain)) \
-             AND NOT EXISTS (SELECT 1 FROM sso_sessions ss \
-               WHERE ss.user_id = ?1 AND ss.org_id = s.org_id AND ss.config_id = s.active_config_id \
-               AND ss.expires_at > ?3 AND ss.created_at + s.session_ttl_s > ?3 \
-               AND (?2 IS NULL OR ss.hub_session_hash = ?2)) \
-             ORDER BY o.name",
-        )
-        .bind(user.0)
-        .bind(hub_session_hash)
-        .bind(now.unix())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(rows::sso_prompt)
-        .collect()
+        sqlx::query(SSO_PROMPTS)
+            .bind(user.0)
+            .bind(hub_session_hash)
+            .bind(now.unix())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(rows::sso_prompt)
+            .collect()
     }
 
     async fn put_sso_session(&self, session: SsoSession) -> StoreResult<()> {
@@ -550,4 +557,58 @@ async fn end_sessions_and_sign_ins(
         .await
         .map_err(db)?;
     Ok(ended)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::{SSO_PROMPTS, VIEWER_IN_ORG};
+    use crate::SqliteStore;
+
+    /// The plan SQLite chooses for `sql` with these binds, one line per step.
+    async fn plan(store: &SqliteStore, sql: &str, binds: &[Option<&str>]) -> String {
+        use sqlx::Row;
+        let explain = format!("EXPLAIN QUERY PLAN {sql}");
+        let mut query = sqlx::query(&explain);
+        for bind in binds {
+            query = query.bind(*bind);
+        }
+        // EXPLAIN QUERY PLAN rows are (id, parent, notused, detail).
+        query
+            .fetch_all(&store.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>("detail"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// An org with many members' sessions must not make one viewer's gate
+    /// walk them all: the session check looks up the viewer's own rows.
+    #[tokio::test]
+    async fn the_gate_reads_only_the_viewers_sessions() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        for (sql, binds) in [
+            (
+                VIEWER_IN_ORG,
+                vec![Some("1"), Some("2"), Some("hash"), Some("3")],
+            ),
+            (VIEWER_IN_ORG, vec![Some("1"), Some("2"), None, Some("3")]),
+            (SSO_PROMPTS, vec![Some("2"), Some("hash"), Some("3")]),
+            (SSO_PROMPTS, vec![Some("2"), None, Some("3")]),
+        ] {
+            let plan = plan(&store, sql, &binds).await;
+            assert!(!plan.contains("sso_sessions_org_config"), "{plan}");
+            assert!(
+                plan.contains("sso_sessions_user_org")
+                    || plan.contains("sqlite_autoindex_sso_sessions_1"),
+                "{plan}"
+            );
+        }
+    }
 }
