@@ -1,8 +1,9 @@
 //! Server configuration: flags with environment fallbacks and defaults that
 //! work on a fresh machine.
 
-use orgsso_service::IdpNetworks;
+use orgsso_service::{HashingLimits, IdpNetworks};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Clone, Debug, clap::Args)]
 pub struct Config {
@@ -37,6 +38,50 @@ pub struct Config {
     /// (cloud metadata services) are refused in any case.
     #[arg(long, env = "ORGSSO_SSO_BLOCK_PRIVATE_NETWORKS")]
     pub sso_block_private_networks: bool,
+    /// Password hashes computed at once (each holds 19 MiB); defaults to the number of cores.
+    #[arg(long, env = "ORGSSO_PASSWORD_HASH_WORKERS", value_parser = clap::value_parser!(u16).range(1..))]
+    pub password_hash_workers: Option<u16>,
+    /// Password hashes waiting for a worker; beyond it, logins, sign-ups and password
+    /// changes are answered 503 with `Retry-After`.
+    #[arg(long, env = "ORGSSO_PASSWORD_HASH_QUEUE", default_value_t = orgsso_service::DEFAULT_HASH_QUEUE as u16)]
+    pub password_hash_queue: u16,
+    /// Time a client has to send a request's headers, from connecting or from the end of
+    /// the previous response (so also how long an idle keep-alive connection stays open).
+    #[arg(long, env = "ORGSSO_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+    /// Time a client has to send a request's body, from the end of its headers; then 408.
+    #[arg(long, env = "ORGSSO_REQUEST_BODY_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_body_timeout: Duration,
+    /// A connection on which nothing is read or written for this long is asked to close,
+    /// and cut after as long again (a client that stopped reading its response).
+    #[arg(long, env = "ORGSSO_IDLE_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+    /// Connections served at once; further clients wait in the listen backlog.
+    /// Keep it below the process's open-file limit.
+    #[arg(long, env = "ORGSSO_MAX_CONNECTIONS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// On SIGTERM, in-flight requests get this long to finish; then they are cut.
+    #[arg(long, env = "ORGSSO_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
+}
+
+/// `250ms`, `10s`, `2m`, or a bare number of seconds.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let split = raw
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(raw.len());
+    let (number, unit) = raw.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a duration such as 250ms, 10s or 2m"))?;
+    let seconds = match unit.trim() {
+        "ms" => number / 1000.0,
+        "" | "s" => number,
+        "m" => number * 60.0,
+        other => return Err(format!("unknown unit `{other}`: use ms, s or m")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{raw}`: {e}"))
 }
 
 fn parse_secret(raw: &str) -> Result<orgsso_core::Secret<String>, String> {
@@ -49,6 +94,16 @@ impl Config {
             IdpNetworks::PublicOnly
         } else {
             IdpNetworks::PublicAndPrivate
+        }
+    }
+
+    pub fn password_hashing(&self) -> HashingLimits {
+        let default = HashingLimits::default();
+        HashingLimits {
+            workers: self
+                .password_hash_workers
+                .map_or(default.workers, usize::from),
+            queue: usize::from(self.password_hash_queue),
         }
     }
 
@@ -111,6 +166,39 @@ mod tests {
             .unwrap()
             .config;
         assert_eq!(blocked.idp_networks(), IdpNetworks::PublicOnly);
+    }
+
+    #[test]
+    fn durations_take_a_unit() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5h").is_err());
+        assert!(parse_duration("-1s").is_err());
+    }
+
+    #[test]
+    fn limits_default_to_safe_values() {
+        use clap::Parser;
+        let config = Cli::try_parse_from(["orgsso"]).unwrap().config;
+        assert_eq!(config.shutdown_timeout, Duration::from_secs(30));
+        assert_eq!(config.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(config.max_connections, 512);
+        assert!(config.password_hashing().workers >= 1);
+        let config = Cli::try_parse_from([
+            "orgsso",
+            "--password-hash-workers",
+            "2",
+            "--shutdown-timeout",
+            "500ms",
+        ])
+        .unwrap()
+        .config;
+        assert_eq!(config.password_hashing().workers, 2);
+        assert_eq!(config.shutdown_timeout, Duration::from_millis(500));
+        assert!(Cli::try_parse_from(["orgsso", "--max-connections", "0"]).is_err());
     }
 
     #[test]

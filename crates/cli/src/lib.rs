@@ -3,6 +3,7 @@
 //! test harness both build the app through [`App::build`].
 
 pub mod config;
+pub mod server;
 
 pub use config::Config;
 
@@ -12,7 +13,6 @@ use orgsso_service::{Hub, Mailer, OutboxMailer, ServiceConfig, SmtpMailer};
 use orgsso_store::Store;
 use orgsso_web::{AppState, WebConfig};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -90,6 +90,7 @@ impl App {
             mailer,
             ServiceConfig {
                 idp_networks: config.idp_networks(),
+                password_hashing: config.password_hashing(),
                 ..ServiceConfig::new(&config.base_url, secrets_key)
             },
         );
@@ -101,7 +102,19 @@ impl App {
         orgsso_web::router(self.state.clone())
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// The connection limits and timeouts of [`App::serve`], from the configuration.
+    pub fn server_limits(&self) -> server::ServerLimits {
+        server::ServerLimits {
+            header_read_timeout: self.config.header_read_timeout,
+            request_body_timeout: self.config.request_body_timeout,
+            idle_timeout: self.config.idle_timeout,
+            max_connections: usize::try_from(self.config.max_connections).unwrap_or(usize::MAX),
+            shutdown_timeout: self.config.shutdown_timeout,
+        }
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests for up to the
+    /// shutdown timeout and cuts the rest.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -123,15 +136,19 @@ impl App {
                 }
             }
         });
-        let served = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP");
+        let limits = self.server_limits();
+        tracing::info!(
+            header_read_timeout_s = limits.header_read_timeout.as_secs_f64(),
+            request_body_timeout_s = limits.request_body_timeout.as_secs_f64(),
+            idle_timeout_s = limits.idle_timeout.as_secs_f64(),
+            max_connections = limits.max_connections,
+            shutdown_timeout_s = limits.shutdown_timeout.as_secs_f64(),
+            password_hashing = ?self.hub.config().password_hashing,
+            "connection limits"
+        );
+        server::serve(listener, router, limits, shutdown).await;
         purger.abort();
-        served
+        Ok(())
     }
 }
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::client;
-use crate::discovery::{describe_reqwest, HttpClient};
+use crate::discovery::{network_failure, operator_log, parse_failure, HttpClient};
 use crate::rejection::truncate;
 use crate::verify::{verify_id_token, VerifiedIdToken};
 use crate::{EmailClaim, Provider, ProviderSettings, RedirectUri, Rejection};
@@ -96,6 +96,7 @@ async fn exchange(
     callback: &Callback<'_>,
 ) -> Result<CoreTokenResponse, Rejection> {
     let client = client(provider, settings, callback.redirect_uri);
+    let url = provider.token_url().as_str();
     client
         .exchange_code(AuthorizationCode::new(callback.code.to_owned()))
         .set_pkce_verifier(PkceCodeVerifier::new(
@@ -115,20 +116,39 @@ async fn exchange(
             },
             RequestTokenError::Request(HttpClientError::Reqwest(e)) => Rejection::IdpUnreachable {
                 endpoint: "token",
-                reason: describe_reqwest(&e),
+                reason: network_failure(url, &e),
             },
-            RequestTokenError::Request(other) => Rejection::IdpUnreachable {
-                endpoint: "token",
-                reason: truncate(&other.to_string(), 300),
+            RequestTokenError::Request(other) => {
+                operator_log(url, &error_chain(&other));
+                Rejection::IdpUnreachable {
+                    endpoint: "token",
+                    reason: String::new(),
+                }
+            }
+            // A body that names an access token came from an IdP, so the parse error says
+            // what to fix; any other body (an error page, another service) is not quoted.
+            RequestTokenError::Parse(err, body) => Rejection::TokenResponseInvalid {
+                reason: match parse_failure(
+                    url,
+                    &body,
+                    "access_token",
+                    &format!("{} (at {})", err.inner(), err.path()),
+                ) {
+                    reason if reason.is_empty() => NOT_A_TOKEN_RESPONSE.to_owned(),
+                    reason => reason,
+                },
             },
-            RequestTokenError::Parse(err, _) => Rejection::TokenResponseInvalid {
-                reason: truncate(&format!("{} (at {})", err.inner(), err.path()), 300),
-            },
-            RequestTokenError::Other(reason) => Rejection::TokenResponseInvalid {
-                reason: truncate(&reason, 300),
-            },
+            RequestTokenError::Other(detail) => {
+                operator_log(url, &detail);
+                Rejection::TokenResponseInvalid {
+                    reason: NOT_A_TOKEN_RESPONSE.to_owned(),
+                }
+            }
         })
 }
+
+const NOT_A_TOKEN_RESPONSE: &str =
+    "the token endpoint answered with neither a token response nor an OAuth error (the server's log has the details)";
 
 async fn verify_with_refetch(
     http: &HttpClient,
@@ -193,6 +213,13 @@ async fn userinfo(
         return Ok(None);
     };
     let client = client(provider, settings, redirect_uri).set_user_info_url(url.clone());
+    let url = url.as_str();
+    let answered_wrongly = |detail: &str| {
+        operator_log(url, detail);
+        Rejection::UserinfoFailed {
+            reason: "the server's log has the details".to_owned(),
+        }
+    };
     let claims: UserInfoClaims<RawClaims, CoreGenderClaim> = client
         .user_info(verified.access_token(), None)
         .request_async(&http.reqwest)
@@ -200,14 +227,12 @@ async fn userinfo(
         .map_err(|e| match e {
             UserInfoError::Request(HttpClientError::Reqwest(e)) => Rejection::IdpUnreachable {
                 endpoint: "userinfo",
-                reason: describe_reqwest(&e),
+                reason: network_failure(url, &e),
             },
-            UserInfoError::Response(status, _, reason) => Rejection::UserinfoFailed {
-                reason: truncate(&format!("HTTP status {status}: {reason}"), 300),
-            },
-            other => Rejection::UserinfoFailed {
-                reason: truncate(&error_chain(&other), 300),
-            },
+            UserInfoError::Response(status, _, reason) => {
+                answered_wrongly(&format!("HTTP status {status}: {reason}"))
+            }
+            other => answered_wrongly(&error_chain(&other)),
         })?;
     // OIDC Core §5.3.2: the userinfo `sub` must be the ID token's, or the response is
     // about someone else (token substitution).

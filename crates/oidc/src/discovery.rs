@@ -17,7 +17,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::keys::JwkSet;
-use crate::network::{GuardedResolver, IdpNetworks};
+use crate::network::{AddressRefused, GuardedResolver, IdpNetworks};
 use crate::rejection::truncate;
 
 /// The HTTP client every request to an IdP goes through; build it with [`http_client`].
@@ -57,9 +57,14 @@ pub enum DiscoveryError {
     InvalidIssuerUrl { value: String },
     #[error("the issuer URL {value:?} must use https (plain http is only allowed on localhost)")]
     InsecureIssuerUrl { value: String },
-    #[error("the identity provider could not be reached at {url}: {reason}")]
+    /// `reason` is empty or this server's refusal of the address: never what the network
+    /// said (connection refused, timed out), which would let an admin map the operator's
+    /// network. The operator's log has the detail.
+    #[error("the identity provider could not be reached at {url}{}", colon(.reason))]
     Unreachable { url: String, reason: String },
-    #[error("{url} is not an OpenID Connect discovery document: {reason}")]
+    /// `reason` is in this server's words, or the parse error of a document shaped like
+    /// discovery metadata; never the status line or body of another kind of answer.
+    #[error("{url} is not an OpenID Connect discovery document{}", colon(.reason))]
     NotDiscoveryDocument { url: String, reason: String },
     #[error("the discovery document names the issuer {found:?}, but the configured issuer URL is {expected:?}; they must match exactly (check for a trailing slash)")]
     IssuerMismatch { expected: String, found: String },
@@ -79,12 +84,21 @@ pub enum DiscoveryError {
         url: String,
         reason: String,
     },
+    /// `reason` as for [`DiscoveryError::Unreachable`]; a status is not named either.
     #[error(
-        "the identity provider's signing keys (JWKS) could not be fetched from {url}: {reason}"
+        "the identity provider's signing keys (JWKS) could not be fetched from {url}{}", colon(.reason)
     )]
     JwksUnreachable { url: String, reason: String },
     #[error("the identity provider's signing keys at {url} are not a valid JWK set: {reason}")]
     JwksInvalid { url: String, reason: String },
+}
+
+fn colon(reason: &str) -> String {
+    if reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {reason}")
+    }
 }
 
 impl DiscoveryError {
@@ -311,7 +325,7 @@ pub async fn discover(
             url: url.to_string(),
             reason,
         },
-        Fetch::Status(reason) => DiscoveryError::NotDiscoveryDocument {
+        Fetch::Answered(reason) => DiscoveryError::NotDiscoveryDocument {
             url: url.to_string(),
             reason,
         },
@@ -389,7 +403,7 @@ fn parse_metadata(issuer: &IssuerUrl, url: &str, body: &[u8]) -> Result<Metadata
     let metadata: Metadata =
         serde_json::from_slice(body).map_err(|e| DiscoveryError::NotDiscoveryDocument {
             url: url.to_owned(),
-            reason: truncate(&e.to_string(), 200),
+            reason: parse_failure(url, body, "issuer", &e),
         })?;
     if metadata.issuer() != issuer {
         return Err(DiscoveryError::IssuerMismatch {
@@ -477,7 +491,7 @@ async fn fetch_jwks(
         .map_err(|e| DiscoveryError::JwksUnreachable {
             url: url.to_string(),
             reason: match e {
-                Fetch::Unreachable(reason) | Fetch::Status(reason) => reason,
+                Fetch::Unreachable(reason) | Fetch::Answered(reason) => reason,
             },
         })?;
     parse_jwks(url.as_str(), &body)
@@ -486,7 +500,10 @@ async fn fetch_jwks(
 fn parse_jwks(url: &str, body: &[u8]) -> Result<JwkSet, DiscoveryError> {
     let keys: JwkSet = serde_json::from_slice(body).map_err(|e| DiscoveryError::JwksInvalid {
         url: url.to_owned(),
-        reason: truncate(&e.to_string(), 200),
+        reason: match parse_failure(url, body, "keys", &e) {
+            reason if reason.is_empty() => "it is not a JSON object with a \"keys\" list".into(),
+            reason => reason,
+        },
     })?;
     if keys.keys().is_empty() {
         return Err(DiscoveryError::JwksInvalid {
@@ -497,9 +514,37 @@ fn parse_jwks(url: &str, body: &[u8]) -> Result<JwkSet, DiscoveryError> {
     Ok(keys)
 }
 
+/// A failed fetch, in words for the admin: empty, this server's refusal, or this server's
+/// description of the answer (redirect, size). What the peer said is only logged.
 enum Fetch {
     Unreachable(String),
-    Status(String),
+    Answered(String),
+}
+
+/// The admin's reason for a 2xx body that does not parse: serde's message when the body is
+/// a JSON object with the member only such a document has (`issuer`, `keys`), since then
+/// an IdP answered and the message says what to fix; otherwise nothing, for the body may
+/// come from any service the server reaches (serde quotes the values it trips on).
+pub(crate) fn parse_failure(
+    url: &str,
+    body: &[u8],
+    member: &str,
+    err: &dyn std::fmt::Display,
+) -> String {
+    let shaped = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body)
+        .is_ok_and(|object| object.contains_key(member));
+    operator_log(url, &format!("the response does not parse: {err}"));
+    if shaped {
+        truncate(&err.to_string(), 200)
+    } else {
+        String::new()
+    }
+}
+
+/// The operator's record of what an IdP endpoint answered, or how the connection failed;
+/// the admin is only told that it could not be reached or answered wrongly.
+pub(crate) fn operator_log(url: &str, detail: &str) {
+    tracing::warn!(%url, detail = %truncate(detail, 500), "identity provider request failed");
 }
 
 /// Fetches a small document (at most 512 KiB) from an identity provider through the same
@@ -515,8 +560,12 @@ pub async fn fetch_document(http: &HttpClient, url: &str) -> Result<Vec<u8>, Str
     }
     http.networks.check_url(&parsed)?;
     get(http, parsed.as_str()).await.map_err(|e| match e {
+        Fetch::Unreachable(reason) if reason.is_empty() => "it could not be reached".to_owned(),
         Fetch::Unreachable(reason) => format!("it could not be reached: {reason}"),
-        Fetch::Status(reason) => reason,
+        Fetch::Answered(reason) if reason.is_empty() => {
+            "it did not answer with a document (the server's log has the details)".to_owned()
+        }
+        Fetch::Answered(reason) => reason,
     })
 }
 
@@ -527,7 +576,7 @@ async fn get(http: &HttpClient, url: &str) -> Result<Vec<u8>, Fetch> {
         .header("accept", "application/json")
         .send()
         .await
-        .map_err(|e| Fetch::Unreachable(describe_reqwest(&e)))?;
+        .map_err(|e| Fetch::Unreachable(network_failure(url, &e)))?;
     let status = response.status();
     if status.is_redirection() {
         let to = response
@@ -536,32 +585,54 @@ async fn get(http: &HttpClient, url: &str) -> Result<Vec<u8>, Fetch> {
             .and_then(|l| l.to_str().ok())
             .map(|l| truncate(l, 200))
             .unwrap_or_default();
-        return Err(Fetch::Status(format!(
-            "HTTP status {status} to {to:?}; redirects are not followed, give the final URL"
-        )));
+        operator_log(url, &format!("HTTP status {status} to {to:?}"));
+        return Err(Fetch::Answered(
+            "it answered with a redirect; redirects are not followed, give the final URL"
+                .to_owned(),
+        ));
     }
     if !status.is_success() {
-        return Err(Fetch::Status(format!("HTTP status {status}")));
+        operator_log(url, &format!("HTTP status {status}"));
+        return Err(Fetch::Answered(String::new()));
     }
+    let too_large = || {
+        operator_log(url, "the response is larger than 512 KiB");
+        Fetch::Answered("the response is too large".to_owned())
+    };
     if response
         .content_length()
         .is_some_and(|len| len > MAX_DOCUMENT_BYTES as u64)
     {
-        return Err(Fetch::Status("the response is too large".to_owned()));
+        return Err(too_large());
     }
     let body = response
         .bytes()
         .await
-        .map_err(|e| Fetch::Unreachable(describe_reqwest(&e)))?;
+        .map_err(|e| Fetch::Unreachable(network_failure(url, &e)))?;
     if body.len() > MAX_DOCUMENT_BYTES {
-        return Err(Fetch::Status("the response is too large".to_owned()));
+        return Err(too_large());
     }
     Ok(body.to_vec())
 }
 
+/// Logs why a request failed and returns what the admin may see: this server's refusal of
+/// the address (the guarded resolver's reason), or nothing. Connection refused, reset, TLS
+/// and timeouts read alike, or the IdP client would tell an admin which ports answer.
+pub(crate) fn network_failure(url: &str, err: &openidconnect::reqwest::Error) -> String {
+    operator_log(url, &describe_reqwest(err));
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        if let Some(refused) = cause.downcast_ref::<AddressRefused>() {
+            return refused.to_string();
+        }
+        source = cause.source();
+    }
+    String::new()
+}
+
 /// reqwest's top-level message is "error sending request"; the cause (connection refused,
-/// DNS, TLS, timeout) is what the admin needs.
-pub(crate) fn describe_reqwest(err: &openidconnect::reqwest::Error) -> String {
+/// DNS, TLS, timeout) is what the operator needs.
+fn describe_reqwest(err: &openidconnect::reqwest::Error) -> String {
     let mut text = if err.is_timeout() {
         "timed out".to_owned()
     } else {

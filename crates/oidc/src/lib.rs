@@ -27,5 +27,5 @@ pub use rejection::{callback_error, Rejection};
 pub use settings::{EmailClaim, InvalidRedirectUri, ProviderSettings, RedirectUri};
 pub use verify::{verify_token_response, VerifiedIdToken};
 
-/// Clock skew tolerated on `exp` and `iat`, matching the SAML verifier's default.
+/// Clock skew tolerated on `exp`, `iat` and `nbf`, matching the SAML verifier's default.
 pub const DEFAULT_MAX_SKEW_S: u32 = 180;

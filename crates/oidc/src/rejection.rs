@@ -14,13 +14,17 @@ pub enum Rejection {
     StateMismatch,
     #[error("the callback comes from issuer {found:?}, not this organization's identity provider {expected:?} (mix-up attack or misconfiguration)")]
     CallbackIssuerMismatch { expected: String, found: String },
-    #[error("the identity provider's {endpoint} endpoint could not be reached: {reason}")]
+    /// `reason` is empty, or this server's refusal of the address; never what the network
+    /// said (the operator's log has that).
+    #[error("the identity provider's {endpoint} endpoint could not be reached{}", detail_colon(.reason))]
     IdpUnreachable {
         endpoint: &'static str,
         reason: String,
     },
     #[error("the identity provider refused to exchange the authorization code: {error}{}", detail_suffix(.description))]
     TokenExchangeFailed { error: String, description: String },
+    /// `reason` is in this server's words; a body that is neither a token response nor an
+    /// OAuth error is not quoted (it may not come from an IdP at all).
     #[error("the identity provider's token response is not valid: {reason}")]
     TokenResponseInvalid { reason: String },
     #[error("the identity provider's token response carries no ID token; check that the scope includes \"openid\"")]
@@ -61,13 +65,28 @@ pub enum Rejection {
         now: Timestamp,
         skew_s: u32,
     },
+    #[error(
+        "the ID token is not valid before {nbf} (now {now}, skew {skew_s}s); check the clocks"
+    )]
+    NotYetValid {
+        nbf: Timestamp,
+        now: Timestamp,
+        skew_s: u32,
+    },
+    #[error("the ID token is malformed: it is not valid before {nbf} but expires at {exp}, so it is never valid")]
+    NbfAfterExp { nbf: Timestamp, exp: Timestamp },
+    #[error("the ID token is malformed: its {claim:?} claim is {value}, not a number of seconds since 1970 (JWT NumericDate)")]
+    MalformedTimeClaim { claim: &'static str, value: String },
     #[error("the ID token carries no nonce, but this login sent one")]
     NonceMissing,
     #[error("the ID token nonce does not match the one sent with this login (replayed or injected token)")]
     NonceMismatch,
     #[error("the ID token's at_hash does not match the access token issued with it")]
     AccessTokenHashMismatch,
-    #[error("the identity provider's userinfo response is not valid: {reason}")]
+    /// `reason` is in this server's words, never the endpoint's status or body.
+    #[error(
+        "the identity provider's userinfo endpoint did not answer with valid claims: {reason}"
+    )]
     UserinfoFailed { reason: String },
     #[error(
         "the userinfo response is about subject {found:?}, but the ID token is about {expected:?}"
@@ -85,6 +104,14 @@ pub enum Rejection {
         "the identity provider says the email {email} is not verified (email_verified: false)"
     )]
     EmailNotVerified { email: String },
+}
+
+fn detail_colon(detail: &str) -> String {
+    if detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {detail}")
+    }
 }
 
 fn detail_suffix(detail: &str) -> String {
@@ -117,6 +144,9 @@ impl Rejection {
             Self::AuthorizedPartyMismatch { .. } => "oidc.authorized_party_mismatch",
             Self::Expired { .. } => "oidc.expired",
             Self::IssuedInFuture { .. } => "oidc.issued_in_future",
+            Self::NotYetValid { .. } => "oidc.not_yet_valid",
+            Self::NbfAfterExp { .. } => "oidc.nbf_after_exp",
+            Self::MalformedTimeClaim { .. } => "oidc.malformed_time_claim",
             Self::NonceMissing => "oidc.nonce_missing",
             Self::NonceMismatch => "oidc.nonce_mismatch",
             Self::AccessTokenHashMismatch => "oidc.at_hash_mismatch",

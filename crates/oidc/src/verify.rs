@@ -1,5 +1,5 @@
 //! ID token validation against a key set snapshot: signature (asymmetric algorithms only),
-//! `iss`, `aud`/`azp`, `exp`, `iat`, `nonce` and `at_hash`. Pure: no I/O; the JWKS refetch
+//! `iss`, `aud`/`azp`, `exp`, `iat`, `nbf`, `nonce` and `at_hash`. Pure: no I/O; the JWKS refetch
 //! on an unknown key is the caller's (see `complete`).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -104,6 +104,9 @@ pub(crate) fn verify_id_token(
         .claims(&verifier, &nonce)
         .map_err(|e| explain(e, &raw, issuer, client_id, now, max_skew_s))?;
 
+    // Only after the signature: a forgery is refused as one, not for its claims.
+    check_time_claims(&raw, now, max_skew_s)?;
+
     let audiences: Vec<&str> = claims.audiences().iter().map(|a| a.as_str()).collect();
     let azp = claims.authorized_party().map(|a| a.as_str());
     if (audiences.len() > 1 || azp.is_some()) && azp != Some(client_id) {
@@ -145,6 +148,42 @@ impl VerifiedIdToken {
     pub(crate) fn access_token(&self) -> AccessToken {
         AccessToken::new(self.access_token.expose().clone())
     }
+}
+
+/// What openidconnect leaves out: `nbf` (RFC 7519 §4.1.5), with the same skew as `iat` and
+/// `exp`, and a window that can never open (`nbf` after `exp`) refused as malformed. The
+/// time claims must be NumericDates: openidconnect, built to accept RFC 3339 strings for
+/// `updated_at`, would take them here too.
+fn check_time_claims(raw: &RawJwt, now: Timestamp, skew_s: u32) -> Result<(), Rejection> {
+    let numeric = |claim: &'static str| -> Result<Option<i64>, Rejection> {
+        match raw.payload.get(claim) {
+            None => Ok(None),
+            Some(Value::Number(n)) => Ok(n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))),
+            Some(other) => Err(Rejection::MalformedTimeClaim {
+                claim,
+                value: truncate(&other.to_string(), 60),
+            }),
+        }
+    };
+    let exp = numeric("exp")?;
+    numeric("iat")?;
+    let Some(nbf) = numeric("nbf")? else {
+        return Ok(());
+    };
+    if let Some(exp) = exp.filter(|exp| nbf > *exp) {
+        return Err(Rejection::NbfAfterExp {
+            nbf: Timestamp::from_unix(nbf),
+            exp: Timestamp::from_unix(exp),
+        });
+    }
+    if nbf > now.unix().saturating_add(i64::from(skew_s)) {
+        return Err(Rejection::NotYetValid {
+            nbf: Timestamp::from_unix(nbf),
+            now,
+            skew_s,
+        });
+    }
+    Ok(())
 }
 
 /// The keys openidconnect may pick from: those named by the token's `kid` (its own first
@@ -193,6 +232,9 @@ fn explain(
             },
         },
         ClaimsVerificationError::Expired(_) => {
+            if let Err(malformed) = check_time_claims(raw, now, skew_s) {
+                return malformed;
+            }
             let exp = raw.int_claim("exp");
             match exp {
                 Some(exp) if exp <= now.unix() - i64::from(skew_s) => Rejection::Expired {

@@ -868,10 +868,12 @@ async fn discovery_reports_a_page_that_is_not_a_discovery_document() {
     let err = discover(&idp_http(), &format!("{}/nothing-here", op.issuer), T0)
         .await
         .unwrap_err();
+    // The admin learns that the issuer answered wrongly, not with what: the 404 is logged.
     assert!(
-        matches!(&err, DiscoveryError::NotDiscoveryDocument { reason, .. } if reason.contains("404")),
+        matches!(&err, DiscoveryError::NotDiscoveryDocument { reason, .. } if reason.is_empty()),
         "{err}"
     );
+    assert!(!err.to_string().contains("404"), "{err}");
 }
 
 #[tokio::test]
@@ -1000,19 +1002,381 @@ async fn fetching_an_idp_document_refuses_every_unusable_url() {
             format!("http://127.0.0.1:{closed}/md"),
             "could not be reached",
         ),
-        (format!("{base}/missing"), "HTTP status 404"),
+        (format!("{base}/missing"), "did not answer with a document"),
         (format!("{base}/huge"), "too large"),
-        (
-            format!("{base}/moved"),
-            "\"https://elsewhere.example/md\"; redirects are not followed",
-        ),
+        (format!("{base}/moved"), "redirects are not followed"),
     ] {
         let err = fetch_document(&http, &url).await.unwrap_err();
         assert!(err.contains(why), "{url}: {err}");
+        // Never what answered: status, Location, or the network's own words.
+        for leak in [
+            "404",
+            "302",
+            "elsewhere.example",
+            "onnection refused",
+            "os error",
+        ] {
+            assert!(!err.contains(leak), "{url}: {err}");
+        }
     }
     let public_only = http_client(IdpNetworks::PublicOnly).unwrap();
     let err = fetch_document(&public_only, &format!("{base}/metadata"))
         .await
         .unwrap_err();
     assert!(err.contains("public addresses"), "{err}");
+}
+
+// ---- nbf (issue 10) ----
+
+#[tokio::test]
+async fn token_not_yet_valid_is_rejected() {
+    let nbf = T0.unix() + i64::from(SKEW) + 60;
+    let err = login_with(|c| Mint::honest(set(set(c, "nbf", json!(nbf)), "exp", json!(nbf + 300))))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "oidc.not_yet_valid", "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the ID token is not valid before {} (now {T0}, skew {SKEW}s); check the clocks",
+            Timestamp::from_unix(nbf)
+        )
+    );
+}
+
+#[tokio::test]
+async fn token_whose_nbf_is_after_its_exp_is_rejected_as_malformed() {
+    // An hour in the future, later than its own exp: accepted twice before issue 10.
+    let nbf = T0.unix() + 3600;
+    let exp = T0.unix() + 300;
+    let err = login_with(|c| Mint::honest(set(c, "nbf", json!(nbf))))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "oidc.nbf_after_exp", "{err}");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the ID token is malformed: it is not valid before {} but expires at {}, so it is never valid",
+            Timestamp::from_unix(nbf),
+            Timestamp::from_unix(exp)
+        )
+    );
+}
+
+#[tokio::test]
+async fn nbf_within_the_clock_skew_is_accepted() {
+    let login =
+        login_with(|c| Mint::honest(set(c, "nbf", json!(T0.unix() + i64::from(SKEW))))).await;
+    assert!(login.is_ok(), "{login:?}");
+}
+
+#[tokio::test]
+async fn time_claims_that_are_not_numbers_are_rejected() {
+    for (claim, value) in [
+        ("nbf", json!("2027-01-15T07:00:00Z")),
+        ("exp", json!("2027-01-15T09:00:00Z")),
+        ("iat", json!("2027-01-15T08:00:00Z")),
+        ("nbf", json!(true)),
+    ] {
+        let err = login_with(|c| Mint::honest(set(c, claim, value.clone())))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.code(),
+            "oidc.malformed_time_claim",
+            "{claim}: {value}: {err}"
+        );
+        assert!(err.to_string().contains(claim), "{err}");
+    }
+}
+
+/// The validity window as a property, checked offline on a grid of `iat`, `nbf` and `exp`
+/// offsets around the skew boundaries: a token is accepted exactly when
+/// `nbf - skew <= now < exp + skew`, `iat <= now + skew` and `nbf <= exp`.
+#[test]
+fn the_validity_window_is_exactly_nbf_to_exp_within_the_skew() {
+    let issuer = "https://idp.example";
+    let doc = discovery_document(issuer, json!({}));
+    let jwks = json!({"keys": [keys().jwk(Key::RsaA)]});
+    let provider = Provider::from_documents(
+        issuer,
+        doc.to_string().as_bytes(),
+        jwks.to_string().as_bytes(),
+        T0,
+    )
+    .unwrap();
+    let settings = ProviderSettings {
+        issuer_url: issuer.into(),
+        client_id: CLIENT_ID.into(),
+        client_secret: Secret::new(CLIENT_SECRET.into()),
+        scopes: ProviderSettings::default_scopes(),
+        email_claim: EmailClaim::Email,
+    };
+    let s = i64::from(SKEW);
+    let offsets = [-4000, -s - 1, -s, -s + 1, -1, 0, 1, s - 1, s, s + 1, 4000];
+    let mut cases = 0;
+    for nbf in offsets.iter().map(|o| Some(*o)).chain([None]) {
+        for exp in offsets {
+            for iat in [-s - 1, 0, s, s + 1] {
+                let now = T0.unix();
+                let mut claims = json!({
+                    "iss": issuer, "aud": CLIENT_ID, "sub": "u", "nonce": "n",
+                    "iat": now + iat, "exp": now + exp, "email": "a@example.com",
+                });
+                if let Some(nbf) = nbf {
+                    claims["nbf"] = json!(now + nbf);
+                }
+                let token = keys().sign(
+                    Alg::Rs256,
+                    Key::RsaA,
+                    Some("rsa-a"),
+                    claims.as_object().unwrap(),
+                );
+                let body = json!({"access_token": "at", "token_type": "Bearer", "id_token": token});
+                let result = orgsso_oidc::verify_token_response(
+                    &provider,
+                    &settings,
+                    body.to_string().as_bytes(),
+                    "n",
+                    T0,
+                    SKEW,
+                );
+                let nbf_ok = nbf.is_none_or(|nbf| nbf <= s && nbf <= exp);
+                let expected = nbf_ok && exp > -s && iat <= s;
+                assert_eq!(
+                    result.is_ok(),
+                    expected,
+                    "iat {iat:+} nbf {nbf:?} exp {exp:+}: {result:?}"
+                );
+                cases += 1;
+            }
+        }
+    }
+    assert_eq!(cases, 12 * 11 * 4);
+}
+
+// ---- string timestamps and booleans (issue 10) ----
+
+#[tokio::test]
+async fn string_updated_at_and_string_email_verified_in_the_id_token_are_accepted() {
+    // Auth0 with the `profile` scope; some IdPs send booleans as strings.
+    let login = login_with(|c| {
+        Mint::honest(set(
+            set(c, "updated_at", json!("2026-11-02T09:14:27.123Z")),
+            "email_verified",
+            json!("true"),
+        ))
+    })
+    .await
+    .unwrap();
+    assert_eq!(login.email.as_str(), "alice@example.com");
+    assert_eq!(login.email_verified, Some(true));
+    assert_eq!(
+        login.claims["updated_at"],
+        json!("2026-11-02T09:14:27.123Z")
+    );
+}
+
+#[tokio::test]
+async fn string_email_verified_in_userinfo_is_accepted() {
+    // Cognito's userinfo.
+    let login = login_with(|c| Mint {
+        userinfo: Some(json!({"sub": "user-42", "email": "bob@example.com",
+            "email_verified": "true", "phone_number_verified": "false",
+            "updated_at": "2026-11-02T09:14:27Z"})),
+        ..Mint::honest(unset(unset(c, "email"), "email_verified"))
+    })
+    .await
+    .unwrap();
+    assert_eq!(login.email.as_str(), "bob@example.com");
+    assert_eq!(login.email_verified, Some(true));
+}
+
+#[tokio::test]
+async fn email_verified_false_as_a_string_is_still_rejected() {
+    let err = login_with(|c| Mint::honest(set(c, "email_verified", json!("false"))))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Rejection::EmailNotVerified {
+            email: "alice@example.com".into()
+        }
+    );
+    let err = login_with(|c| Mint {
+        userinfo: Some(
+            json!({"sub": "user-42", "email": "bob@example.com", "email_verified": "false"}),
+        ),
+        ..Mint::honest(unset(unset(c, "email"), "email_verified"))
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err,
+        Rejection::EmailNotVerified {
+            email: "bob@example.com".into()
+        }
+    );
+}
+
+// ---- what an org admin learns about non-IdP answers (issue 10) ----
+
+/// A loopback "service" that is no IdP: every request gets `418 I'm a teapot` and a JSON
+/// string body naming a banner an admin must never see.
+async fn teapot() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let body = "\"secret-banner\"";
+                let response = format!(
+                    "HTTP/1.1 418 I'm a teapot\r\nContent-Type: application/json\r\nX-Service: secret-banner\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    base
+}
+
+/// What an org admin sees (the `Display` text: settings page, test page, audit log) must not
+/// say what answered.
+fn assert_admin_text_hides_the_answer(admin_text: &str) {
+    for leak in [
+        "418",
+        "teapot",
+        "secret-banner",
+        "HTTP status",
+        "application/json",
+    ] {
+        assert!(
+            !admin_text.contains(leak),
+            "admin text echoes {leak:?}: {admin_text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_issuer_that_is_no_idp_is_not_described_to_the_admin() {
+    let base = teapot().await;
+    let err = discover(&idp_http(), &base, T0).await.unwrap_err();
+    assert_eq!(err.code(), "oidc.not_discovery_document", "{err}");
+    assert_admin_text_hides_the_answer(&err.to_string());
+    assert!(err.to_string().contains(&base), "{err}");
+}
+
+#[tokio::test]
+async fn a_jwks_uri_that_is_no_idp_is_not_described_to_the_admin() {
+    let base = teapot().await;
+    let op = Op::start().await;
+    op.with(|s| s.discovery_extra = json!({"jwks_uri": format!("{base}/jwks")}));
+    let err = discover(&idp_http(), &op.issuer, T0).await.unwrap_err();
+    assert_eq!(err.code(), "oidc.jwks_unreachable", "{err}");
+    assert_admin_text_hides_the_answer(&err.to_string());
+}
+
+#[tokio::test]
+async fn a_token_or_userinfo_endpoint_that_is_no_idp_is_not_described_to_the_admin() {
+    let base = teapot().await;
+    let op = Op::start().await;
+    for (extra, endpoint, code) in [
+        (
+            json!({"token_endpoint": format!("{base}/token")}),
+            "token",
+            "oidc.token_response_invalid",
+        ),
+        (
+            json!({"userinfo_endpoint": format!("{base}/userinfo")}),
+            "userinfo",
+            "oidc.userinfo_failed",
+        ),
+    ] {
+        let doc = discovery_document(&op.issuer, extra);
+        let jwks = json!({"keys": [keys().jwk(Key::RsaA)]});
+        let provider = Provider::from_documents(
+            &op.issuer,
+            doc.to_string().as_bytes(),
+            jwks.to_string().as_bytes(),
+            T0,
+        )
+        .unwrap();
+        // No email in the ID token, so userinfo is asked.
+        let login = begin(&op, &provider, T0, |c| {
+            Mint::honest(unset(unset(c, "email"), "email_verified"))
+        });
+        let err = finish(&op, &provider, &login, T0).await.unwrap_err();
+        assert_eq!(err.code(), code, "{endpoint}: {err}");
+        assert!(err.to_string().contains(endpoint), "{err}");
+        assert_admin_text_hides_the_answer(&err.to_string());
+    }
+}
+
+#[tokio::test]
+async fn closed_ports_and_teapots_read_alike_except_reached_or_not() {
+    // The admin may learn "could not be reached" or "answered wrongly", nothing finer:
+    // no "connection refused", no timeout, no status.
+    let closed = closed_port().await;
+    let err = discover(&idp_http(), &format!("http://127.0.0.1:{closed}"), T0)
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    for leak in [
+        "refused",
+        "tcp connect",
+        "os error",
+        "error sending request",
+    ] {
+        assert!(!text.contains(leak), "admin text echoes {leak:?}: {text}");
+    }
+    assert!(text.contains("could not be reached"), "{text}");
+}
+
+// ---- cloud metadata addresses (issue 10) ----
+
+#[tokio::test]
+async fn metadata_addresses_are_refused_under_the_default_policy_without_being_contacted() {
+    let op = Op::start().await;
+    let metadata = [
+        "[fd00:ec2::254]",
+        "100.100.100.200",
+        "169.254.169.254",
+        "169.254.170.2",
+        "[fd20:ce::254]",
+        "168.63.129.16",
+        "192.0.0.192",
+        "[::ffff:100.100.100.200]",
+        "[64:ff9b::6464:64c8]",
+    ];
+    for host in metadata {
+        let err = discover(&idp_http(), &format!("https://{host}/tenant"), T0)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "oidc.forbidden_address", "issuer {host}: {err}");
+        assert!(err.to_string().contains("cloud metadata"), "{err}");
+        for field in ["jwks_uri", "token_endpoint", "userinfo_endpoint"] {
+            op.with(|s| s.discovery_extra = json!({ field: format!("https://{host}/x") }));
+            let err = discover(&idp_http(), &op.issuer, T0).await.unwrap_err();
+            assert_eq!(
+                err.code(),
+                "oidc.forbidden_address",
+                "{field} {host}: {err}"
+            );
+        }
+    }
+    assert_eq!(op.with(|s| s.jwks_fetches), 0);
 }

@@ -3,7 +3,7 @@
 //! the Assertion node whose signature was verified, never looked up again by ID.
 
 use crate::dsig::verify_enveloped;
-use crate::input::MAX_DEPTH;
+use crate::limits::MAX_DEPTH;
 use crate::rejection::{Rejection, SignedElement};
 use crate::xml::{children, text_of, DSIG_NS, SAMLP_NS, SAML_NS};
 use crate::SpConfig;

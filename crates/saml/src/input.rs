@@ -1,5 +1,7 @@
-//! Turns the posted `SAMLResponse` (raw XML or base64) into bounded, DTD-free XML text.
+//! Turns the posted `SAMLResponse` (raw XML or base64) into bounded, DTD-free XML text
+//! within the structural [`limits`](crate::limits).
 
+use crate::limits;
 use crate::Rejection;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
@@ -9,9 +11,6 @@ use base64::Engine as _;
 pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 /// Base64 inflates by 4/3 and IdPs may wrap lines; anything beyond this is refused unread.
 const MAX_ENCODED_BYTES: usize = MAX_RESPONSE_BYTES / 3 * 4 + MAX_RESPONSE_BYTES / 16;
-
-/// Deeper than any real Response (about 10 levels) by a wide margin.
-pub(crate) const MAX_DEPTH: usize = 64;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -60,65 +59,11 @@ pub(crate) fn decode(response: &[u8]) -> Result<String, Rejection> {
     if contains(&xml, b"<!DOCTYPE") {
         return Err(Rejection::Doctype);
     }
-    if nesting_exceeds(&xml, MAX_DEPTH) {
-        return Err(Rejection::TooDeep { limit: MAX_DEPTH });
-    }
-    String::from_utf8(xml).map_err(|_| Rejection::MalformedXml {
+    let text = String::from_utf8(xml).map_err(|_| Rejection::MalformedXml {
         reason: "the document is not UTF-8".to_owned(),
-    })
-}
-
-/// Counts element nesting on the raw text. The XML parser recurses per level, so depth must
-/// be bounded before parsing; comments, CDATA, PIs and quoted `>` are skipped the way the
-/// parser skips them, so this never counts lower than the parser will nest.
-fn nesting_exceeds(xml: &[u8], limit: usize) -> bool {
-    let mut depth = 0usize;
-    let mut i = 0;
-    while let Some(offset) = xml[i..].iter().position(|&b| b == b'<') {
-        i += offset;
-        let rest = &xml[i..];
-        let skip_past = |end: &[u8]| {
-            rest.windows(end.len())
-                .position(|w| w == end)
-                .map_or(xml.len(), |p| i + p + end.len())
-        };
-        if rest.starts_with(b"<!--") {
-            i = skip_past(b"-->");
-        } else if rest.starts_with(b"<![CDATA[") {
-            i = skip_past(b"]]>");
-        } else if rest.starts_with(b"<?") {
-            i = skip_past(b"?>");
-        } else if rest.starts_with(b"</") {
-            depth = depth.saturating_sub(1);
-            i = skip_past(b">");
-        } else {
-            let mut quote = None;
-            let mut end = xml.len();
-            for (j, &b) in rest.iter().enumerate().skip(1) {
-                match quote {
-                    Some(q) if b == q => quote = None,
-                    Some(_) => {}
-                    None if b == b'"' || b == b'\'' => quote = Some(b),
-                    None if b == b'>' => {
-                        end = i + j;
-                        break;
-                    }
-                    None => {}
-                }
-            }
-            if end == xml.len() || xml[end - 1] != b'/' {
-                depth += 1;
-                if depth > limit {
-                    return true;
-                }
-            }
-            i = (end + 1).min(xml.len());
-        }
-        if i >= xml.len() {
-            break;
-        }
-    }
-    false
+    })?;
+    limits::scan(text.as_bytes())?;
+    Ok(text)
 }
 
 fn trim_start(bytes: &[u8]) -> &[u8] {
@@ -137,6 +82,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::MAX_DEPTH;
 
     #[test]
     fn raw_xml_with_bom_and_whitespace_is_taken_as_is() {

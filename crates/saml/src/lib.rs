@@ -4,10 +4,13 @@
 
 mod assertion;
 mod c14n;
+#[cfg(test)]
+mod c14n_reference;
 mod config;
 mod dsig;
 mod idp_metadata;
 mod input;
+pub mod limits;
 mod rejection;
 mod sp;
 mod xml;

@@ -35,6 +35,30 @@ pub enum Rejection {
     MalformedXml { reason: String },
     #[error("the SAMLResponse nests elements more than {limit} levels deep")]
     TooDeep { limit: usize },
+    #[error("the SAMLResponse holds more than {limit} elements")]
+    TooManyElements { limit: usize },
+    #[error("the element <{element}> carries {count} attributes, more than the limit of {limit}")]
+    TooManyAttributes {
+        element: String,
+        count: usize,
+        limit: usize,
+    },
+    #[error("the SAMLResponse holds more than {limit} attributes")]
+    TooManyAttributesInDocument { limit: usize },
+    #[error("the element <{element}> declares {count} namespaces, more than the limit of {limit}")]
+    TooManyNamespaces {
+        element: String,
+        count: usize,
+        limit: usize,
+    },
+    #[error("the element <{element}> and its ancestors declare more than {limit} namespaces")]
+    TooManyNamespacesInScope { element: String, limit: usize },
+    #[error("the SAMLResponse declares more than {limit} namespaces in all")]
+    TooManyNamespaceDeclarations { limit: usize },
+    #[error(
+        "an InclusiveNamespaces PrefixList names {count} prefixes, more than the limit of {limit}"
+    )]
+    PrefixListTooLong { count: usize, limit: usize },
     #[error("the document is a <{found}>, not a SAML 2.0 protocol <Response>")]
     NotAResponse { found: String },
     #[error("the Response carries an EncryptedAssertion; encrypted assertions are not supported")]
@@ -195,6 +219,13 @@ impl Rejection {
             Self::Doctype => "saml.doctype",
             Self::MalformedXml { .. } => "saml.malformed_xml",
             Self::TooDeep { .. } => "saml.too_deep",
+            Self::TooManyElements { .. } => "saml.too_many_elements",
+            Self::TooManyAttributes { .. } => "saml.too_many_attributes",
+            Self::TooManyAttributesInDocument { .. } => "saml.too_many_attributes_in_document",
+            Self::TooManyNamespaces { .. } => "saml.too_many_namespaces",
+            Self::TooManyNamespacesInScope { .. } => "saml.too_many_namespaces_in_scope",
+            Self::TooManyNamespaceDeclarations { .. } => "saml.too_many_namespace_declarations",
+            Self::PrefixListTooLong { .. } => "saml.prefix_list_too_long",
             Self::NotAResponse { .. } => "saml.not_a_response",
             Self::EncryptedAssertion => "saml.encrypted_assertion",
             Self::NoAssertion => "saml.no_assertion",

@@ -1,6 +1,7 @@
 //! Namespaces and small tree helpers shared by the signature and SAML checks.
 
 use roxmltree::Node;
+use std::ops::Range;
 
 pub(crate) const SAMLP_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 pub(crate) const SAML_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
@@ -24,4 +25,88 @@ pub(crate) fn text_of(node: Node) -> String {
         .filter(|n| n.is_text())
         .filter_map(|n| n.text())
         .collect()
+}
+
+/// A start tag as written: where its name is, where it ends, whether it closes itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct StartTag {
+    pub name: Range<usize>,
+    /// Index just past the closing `>`.
+    pub end: usize,
+    pub self_closing: bool,
+}
+
+/// Tokenizes the start tag whose `<` is at `lt`, calling `on_attribute(name, raw value)` for
+/// each attribute (namespace declarations included) in source order. `None` when the tag is
+/// not well-formed (missing `=` or quote, unterminated): the XML parser refuses the document
+/// at that same tag, so a caller bounding the parser's work may stop counting there. Linear
+/// in the tag: attribute values cannot hold their own quote, names end at `=`, whitespace,
+/// `/` or `>`.
+pub(crate) fn start_tag(
+    xml: &[u8],
+    lt: usize,
+    mut on_attribute: impl FnMut(Range<usize>, Range<usize>),
+) -> Option<StartTag> {
+    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let name_end = |from: usize| {
+        xml[from..]
+            .iter()
+            .position(|&b| is_space(b) || matches!(b, b'=' | b'/' | b'>'))
+            .map_or(xml.len(), |p| from + p)
+    };
+    let skip_space = |from: usize| {
+        xml[from..]
+            .iter()
+            .position(|&b| !is_space(b))
+            .map_or(xml.len(), |p| from + p)
+    };
+    let start = lt + 1;
+    let name = start..name_end(start);
+    if name.is_empty() {
+        return None;
+    }
+    let mut i = name.end;
+    loop {
+        let after_space = skip_space(i);
+        match xml.get(after_space)? {
+            b'>' => {
+                return Some(StartTag {
+                    name,
+                    end: after_space + 1,
+                    self_closing: false,
+                })
+            }
+            b'/' => {
+                return (xml.get(after_space + 1) == Some(&b'>')).then_some(StartTag {
+                    name,
+                    end: after_space + 2,
+                    self_closing: true,
+                })
+            }
+            _ if after_space == i => return None, // attributes must be separated by space
+            _ => {}
+        }
+        let attr = after_space..name_end(after_space);
+        if attr.is_empty() {
+            return None;
+        }
+        let eq = skip_space(attr.end);
+        if xml.get(eq) != Some(&b'=') {
+            return None;
+        }
+        let open = skip_space(eq + 1);
+        let quote = *xml.get(open).filter(|&&q| q == b'"' || q == b'\'')?;
+        let close = xml[open + 1..].iter().position(|&b| b == quote)? + open + 1;
+        on_attribute(attr, open + 1..close);
+        i = close + 1;
+    }
+}
+
+/// The prefix a namespace declaration binds (`""` for `xmlns`), if `name` is one.
+pub(crate) fn declared_prefix(name: &[u8]) -> Option<&[u8]> {
+    if name == b"xmlns" {
+        Some(b"")
+    } else {
+        name.strip_prefix(b"xmlns:")
+    }
 }

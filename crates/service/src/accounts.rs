@@ -37,7 +37,14 @@ impl Hub {
                 now: self.clock.now(),
             })
             .await?;
-        self.send_verification(&user, &email).await?;
+        // The account exists either way; over the address's budget, the user asks for
+        // the link again later.
+        match self.admit_mail(&user, &email.address) {
+            Ok(()) => self.send_verification(&user, &email).await?,
+            Err(_) => {
+                tracing::warn!(user = %user.username, "verification mail not sent: too many mails to this address lately")
+            }
+        }
         tracing::info!(user = %user.username, "user signed up");
         Ok(user)
     }
@@ -53,7 +60,7 @@ impl Hub {
             None => None,
         };
         // Runs argon2 even for unknown users, so both answers take as long.
-        let ok = self.verify_password(password, stored).await;
+        let ok = self.verify_password(password, stored).await?;
         match user {
             Some(user) if ok => {
                 self.login_throttle.succeeded(login);
@@ -101,6 +108,8 @@ impl Hub {
                 "an account can have at most 20 email addresses",
             ));
         }
+        // Refused before the address is added, so the user can simply try again later.
+        self.admit_mail(user, &address)?;
         let email = self
             .store
             .add_email(user.id, &address, self.clock.now())
@@ -134,6 +143,7 @@ impl Hub {
         if record.is_verified() {
             return Err(ServiceError::Precondition("this email is already verified"));
         }
+        self.admit_mail(user, &record.address)?;
         self.send_verification(user, &record).await
     }
 
@@ -169,6 +179,14 @@ impl Hub {
         Ok(())
     }
 
+    /// Counts a mail from `user` to `to` against both budgets, or refuses it.
+    fn admit_mail(&self, user: &User, to: &Email) -> ServiceResult<()> {
+        self.mail_throttle
+            .admit(user.id, to, self.clock.now())
+            .map_err(|retry_after_s| ServiceError::TooManyMails { retry_after_s })
+    }
+
+    /// Mails a fresh link; callers have counted it with [`Self::admit_mail`].
     async fn send_verification(&self, user: &User, email: &EmailRecord) -> ServiceResult<()> {
         let now = self.clock.now();
         let token = self.entropy.token();
@@ -211,7 +229,7 @@ impl Hub {
             return Err(ServiceError::TooManyAttempts { retry_after_s });
         }
         let stored = self.store.password_hash(user.id).await?;
-        if !self.verify_password(current, stored).await {
+        if !self.verify_password(current, stored).await? {
             self.login_throttle.failed(name, self.clock.now());
             return Err(ServiceError::WrongCurrentPassword);
         }
@@ -241,20 +259,26 @@ impl Hub {
 }
 
 impl Hub {
-    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+    // argon2 runs on the bounded hashing pool, never on the async workers.
     async fn hash_password(&self, password: Password) -> ServiceResult<String> {
-        let (passwords, entropy) = (self.passwords.clone(), self.entropy.clone());
-        tokio::task::spawn_blocking(move || passwords.hash(&password, entropy.as_ref()))
+        self.passwords
+            .hash(password, self.entropy.as_ref())
             .await
-            .ok()
-            .flatten()
+            .map_err(busy)?
             .ok_or(ServiceError::Hashing)
     }
 
-    async fn verify_password(&self, candidate: &str, stored: Option<String>) -> bool {
-        let (passwords, candidate) = (self.passwords.clone(), candidate.to_owned());
-        tokio::task::spawn_blocking(move || passwords.verify(&candidate, stored.as_deref()))
-            .await
-            .unwrap_or(false)
+    async fn verify_password(
+        &self,
+        candidate: &str,
+        stored: Option<String>,
+    ) -> ServiceResult<bool> {
+        self.passwords.verify(candidate, stored).await.map_err(busy)
+    }
+}
+
+fn busy(_: crate::password_hash::Busy) -> ServiceError {
+    ServiceError::Busy {
+        retry_after_s: crate::password_hash::BUSY_RETRY_AFTER_S,
     }
 }

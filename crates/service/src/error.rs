@@ -21,6 +21,13 @@ pub enum ServiceError {
     BadCredentials,
     #[error("too many failed sign-in attempts for this account; try again in {} minute(s)", (.retry_after_s + 59) / 60)]
     TooManyAttempts { retry_after_s: i64 },
+    /// Too many verification mails to one address or from one account lately.
+    #[error("too many emails were sent lately; try again in {} minute(s)", (.retry_after_s + 59) / 60)]
+    TooManyMails { retry_after_s: i64 },
+    /// Every password hashing slot is taken and the queue is full: the server is at
+    /// capacity, not broken. Nothing was changed; the same request may be retried.
+    #[error("the server is busy; try again in {retry_after_s} second(s)")]
+    Busy { retry_after_s: i64 },
     #[error("the current password is incorrect")]
     WrongCurrentPassword,
     #[error("an organization must keep at least one admin")]
@@ -78,6 +85,8 @@ impl ServiceError {
             ServiceError::Denied(_) => "forbidden",
             ServiceError::BadCredentials => "bad_credentials",
             ServiceError::TooManyAttempts { .. } => "too_many_attempts",
+            ServiceError::TooManyMails { .. } => "too_many_mails",
+            ServiceError::Busy { .. } => "busy",
             ServiceError::WrongCurrentPassword => "wrong_password",
             ServiceError::LastAdmin => "last_admin",
             ServiceError::Precondition(_) => "precondition",

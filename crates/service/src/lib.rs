@@ -7,6 +7,7 @@ mod accounts;
 mod error;
 mod login_throttle;
 mod mail;
+mod mail_throttle;
 mod orgs;
 mod password_hash;
 mod repos;
@@ -19,6 +20,7 @@ pub use accounts::{LoginOutcome, SignupRequest};
 pub use error::{ServiceError, ServiceResult};
 pub use mail::{Mail, MailError, Mailer, OutboxMailer, SmtpMailer};
 pub use orgs::{OrgView, SsoRequired};
+pub use password_hash::{HashingLimits, HashingStats, DEFAULT_QUEUE as DEFAULT_HASH_QUEUE};
 pub use repos::{RepoUpdate, RepoView};
 pub use secrets::SecretBox;
 pub use sessions::{Caller, NewSessionCookie};
@@ -41,6 +43,8 @@ pub struct ServiceConfig {
     pub secrets_key: orgsso_core::Secret<[u8; 32]>,
     /// Where OIDC identity providers may live.
     pub idp_networks: IdpNetworks,
+    /// How many password hashes may run and wait at once.
+    pub password_hashing: HashingLimits,
 }
 
 impl ServiceConfig {
@@ -51,6 +55,7 @@ impl ServiceConfig {
             email_verification_ttl_s: 24 * 3600,
             secrets_key,
             idp_networks: IdpNetworks::default(),
+            password_hashing: HashingLimits::default(),
         }
     }
 }
@@ -67,6 +72,7 @@ pub struct Hub {
     secrets: Arc<SecretBox>,
     providers: Arc<sso::oidc::ProviderCache>,
     login_throttle: Arc<login_throttle::LoginThrottle>,
+    mail_throttle: Arc<mail_throttle::MailThrottle>,
 }
 
 impl Hub {
@@ -83,15 +89,21 @@ impl Hub {
             entropy,
             mailer,
             secrets: Arc::new(SecretBox::new(&config.secrets_key)),
+            passwords: Arc::new(password_hash::Passwords::new(config.password_hashing)),
             config: Arc::new(config),
-            passwords: Arc::new(password_hash::Passwords::new()),
             providers: Arc::default(),
             login_throttle: Arc::default(),
+            mail_throttle: Arc::default(),
         }
     }
 
     pub fn config(&self) -> &ServiceConfig {
         &self.config
+    }
+
+    /// Password hashing load, for `/metrics`.
+    pub fn password_hashing(&self) -> HashingStats {
+        self.passwords.stats()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

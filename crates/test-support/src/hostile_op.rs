@@ -36,6 +36,10 @@ pub enum Forgery {
     Expired,
     /// `iat` an hour from now.
     IssuedInFuture,
+    /// `nbf` an hour from now, `exp` after it.
+    NotYetValid,
+    /// `nbf` an hour from now, after its own `exp` (five minutes from now): never valid.
+    NbfAfterExp,
     /// `alg: none`, no signature.
     AlgNone,
     /// HS256 keyed with the published RSA public key.
@@ -50,6 +54,11 @@ pub enum Forgery {
     MissingEmail,
     /// `email_verified: false`.
     EmailUnverified,
+    /// Honest, with the claims as Auth0 and Cognito send them: `updated_at` as an ISO date
+    /// and `"email_verified": "true"` as a string, in the ID token and userinfo.
+    StringClaims,
+    /// `"email_verified": "false"`, a string.
+    StringEmailUnverified,
     /// The authorization response names another issuer (RFC 9207 `iss`).
     CallbackIssuerMismatch,
     /// The authorization response has no `iss`, though discovery promises one.
@@ -361,6 +370,20 @@ async fn token(
             claims.insert("iat".into(), json!(now + 3600));
             claims.insert("exp".into(), json!(now + 3900));
         }
+        Forgery::NotYetValid => {
+            claims.insert("nbf".into(), json!(now + 3600));
+            claims.insert("exp".into(), json!(now + 3900));
+        }
+        Forgery::NbfAfterExp => {
+            claims.insert("nbf".into(), json!(now + 3600));
+        }
+        Forgery::StringClaims => {
+            claims.insert("updated_at".into(), json!("2026-11-02T09:14:27.123Z"));
+            claims.insert("email_verified".into(), json!("true"));
+        }
+        Forgery::StringEmailUnverified => {
+            claims.insert("email_verified".into(), json!("false"));
+        }
         Forgery::NonceMismatch => {
             claims.insert("nonce".into(), json!("nonce-of-another-login"));
         }
@@ -381,6 +404,9 @@ async fn token(
     if forgery != Forgery::MissingEmail {
         info["email"] = claims["email"].clone();
         info["email_verified"] = claims["email_verified"].clone();
+    }
+    if forgery == Forgery::StringClaims {
+        info["updated_at"] = json!("2026-11-02T09:14:27Z");
     }
     s.userinfo.insert(access_token.clone(), info);
     Json(json!({

@@ -99,6 +99,13 @@ impl TestApp {
             secrets_key: None,
             mail_from: "orgsso <noreply@localhost>".into(),
             sso_block_private_networks: false,
+            password_hash_workers: None,
+            password_hash_queue: 16,
+            header_read_timeout: std::time::Duration::from_secs(10),
+            request_body_timeout: std::time::Duration::from_secs(30),
+            idle_timeout: std::time::Duration::from_secs(60),
+            max_connections: 512,
+            shutdown_timeout: std::time::Duration::from_secs(30),
         };
         configure(&mut config);
         let app = App::with_store(config, store.clone(), clock).expect("app");
@@ -165,6 +172,15 @@ impl TestApp {
         assert_eq!(res.status(), StatusCode::OK, "verify {username}");
         client.login(username, "correct horse battery").await;
         client
+    }
+}
+
+impl TestApp {
+    /// Asks the server to stop, as SIGTERM does; returns at once.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
     }
 }
 

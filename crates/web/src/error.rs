@@ -50,7 +50,8 @@ impl WebError {
                 S::Denied(Denied::LoginRequired) | S::BadCredentials => StatusCode::UNAUTHORIZED,
                 S::Denied(_) | S::SsoRefused(_) | S::SsoRequired(_) => StatusCode::FORBIDDEN,
                 S::InvalidLink => StatusCode::BAD_REQUEST,
-                S::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+                S::TooManyAttempts { .. } | S::TooManyMails { .. } => StatusCode::TOO_MANY_REQUESTS,
+                S::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
                 S::Store(_) | S::Hashing => StatusCode::INTERNAL_SERVER_ERROR,
             },
         }
@@ -75,9 +76,15 @@ impl WebError {
         }
     }
 
+    /// A 5xx that is a fault, not the documented "busy, retry" answer.
+    fn is_internal(&self) -> bool {
+        self.status().is_server_error()
+            && !matches!(self, WebError::Service(ServiceError::Busy { .. }))
+    }
+
     /// What a user may read. Internal causes stay in the logs.
     pub fn public_message(&self) -> String {
-        if self.status().is_server_error() {
+        if self.is_internal() {
             return "something went wrong on our side; try again later".into();
         }
         match self {
@@ -90,7 +97,12 @@ impl WebError {
 
     /// RFC 9110 `Retry-After` on a refusal that only time lifts.
     fn add_retry_after(&self, response: &mut Response) {
-        if let WebError::Service(ServiceError::TooManyAttempts { retry_after_s }) = self {
+        if let WebError::Service(
+            ServiceError::TooManyAttempts { retry_after_s }
+            | ServiceError::TooManyMails { retry_after_s }
+            | ServiceError::Busy { retry_after_s },
+        ) = self
+        {
             if let Ok(value) = axum::http::HeaderValue::from_str(&retry_after_s.to_string()) {
                 response
                     .headers_mut()
@@ -100,7 +112,7 @@ impl WebError {
     }
 
     fn log_if_internal(&self) {
-        if self.status().is_server_error() {
+        if self.is_internal() {
             tracing::error!(error = ?self, "request failed");
         }
     }
@@ -149,6 +161,8 @@ impl IntoResponse for PageError {
         }
         let status = err.status();
         let page = crate::pages::ErrorPage::new(status, err.public_message());
-        (status, page).into_response()
+        let mut response = (status, page).into_response();
+        err.add_retry_after(&mut response);
+        response
     }
 }

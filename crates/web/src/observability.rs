@@ -1,5 +1,7 @@
 //! Operations: request ids, structured request spans, Prometheus metrics,
-//! and the health and readiness endpoints.
+//! and the health and readiness endpoints. Every metrics label comes from a
+//! closed set (known methods, route templates, status codes), so no request
+//! can add a series.
 
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
@@ -11,6 +13,7 @@ use axum::Router;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,21 +27,94 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    method: &'static str,
     route: String,
     status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    method: String,
+    method: &'static str,
     route: String,
+}
+
+/// The method as a label: one of the standard methods, else `other`. A client may send
+/// any token as a method; each would otherwise be a new series.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    const KNOWN: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::PATCH, "PATCH"),
+        (Method::DELETE, "DELETE"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(known, _)| known == method)
+        .map_or("other", |(_, label)| label)
 }
 
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
+    hashing: HashingMetrics,
+}
+
+/// Password hashing load, copied from the service when `/metrics` is read.
+#[derive(Default)]
+struct HashingMetrics {
+    running: Gauge,
+    queued: Gauge,
+    peak_running: Gauge,
+    refused: Counter,
+    /// What `refused` was last brought up to; the service's count only grows.
+    refused_seen: std::sync::Mutex<u64>,
+}
+
+impl HashingMetrics {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "password_hashes_running",
+            "Password hashes being computed",
+            self.running.clone(),
+        );
+        registry.register(
+            "password_hashes_queued",
+            "Password hashes waiting for a hashing thread",
+            self.queued.clone(),
+        );
+        registry.register(
+            "password_hashes_peak_running",
+            "The most password hashes computed at once since start",
+            self.peak_running.clone(),
+        );
+        registry.register(
+            "password_hashes_refused",
+            "Requests answered 503 because every hashing thread and queue slot was taken",
+            self.refused.clone(),
+        );
+    }
+
+    fn update(&self, stats: orgsso_service::HashingStats) {
+        let gauge = |g: &Gauge, v: usize| g.set(i64::try_from(v).unwrap_or(i64::MAX));
+        gauge(&self.running, stats.running);
+        gauge(&self.queued, stats.queued);
+        gauge(&self.peak_running, stats.peak_running);
+        let mut seen = match self.refused_seen.lock() {
+            Ok(seen) => seen,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if stats.refused > *seen {
+            self.refused.inc_by(stats.refused - *seen);
+            *seen = stats.refused;
+        }
+    }
 }
 
 impl Metrics {
@@ -54,10 +130,13 @@ impl Metrics {
             "Time to answer HTTP requests",
             latency.clone(),
         );
+        let hashing = HashingMetrics::default();
+        hashing.register(&mut registry);
         Self {
             registry,
             requests,
             latency,
+            hashing,
         }
     }
 
@@ -94,8 +173,9 @@ impl MakeRequestId for SequentialIds {
 
 async fn record_metrics(State(app): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
-    // Unmatched paths share one label so scanners can't grow the series without bound.
+    let method = method_label(request.method());
+    // The route template, never the raw path; unmatched paths share one label so
+    // scanners can't grow the series without bound.
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -106,7 +186,7 @@ async fn record_metrics(State(app): State<AppState>, request: Request, next: Nex
     app.metrics
         .requests
         .get_or_create(&RequestLabels {
-            method: method.clone(),
+            method,
             route: route.clone(),
             status,
         })
@@ -157,6 +237,7 @@ async fn readyz(State(app): State<AppState>) -> Response {
 }
 
 async fn metrics(State(app): State<AppState>) -> Response {
+    app.metrics.hashing.update(app.hub.password_hashing());
     (
         [(
             axum::http::header::CONTENT_TYPE,
@@ -165,4 +246,20 @@ async fn metrics(State(app): State<AppState>) -> Response {
         app.metrics.render(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Method;
+
+    #[test]
+    fn only_standard_methods_become_labels() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::DELETE), "DELETE");
+        for invented in ["FOO", "get", "PROPFIND", "X-1234"] {
+            let method = Method::from_bytes(invented.as_bytes()).unwrap();
+            assert_eq!(method_label(&method), "other", "{invented}");
+        }
+    }
 }

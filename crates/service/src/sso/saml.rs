@@ -417,7 +417,10 @@ impl Hub {
             ));
         };
         let now = self.clock.now();
-        let assertion = match self.verify_saml(&org, &settings, saml_response, expected_irt, now) {
+        let assertion = match self
+            .verify_saml(&org, &settings, saml_response, expected_irt, now)
+            .await
+        {
             Ok(a) => a,
             Err(refusal) => {
                 self.store
@@ -468,7 +471,7 @@ impl Hub {
         self.complete_sso(caller, finished, identity).await
     }
 
-    fn verify_saml(
+    async fn verify_saml(
         &self,
         org: &Org,
         settings: &SamlSettings,
@@ -480,7 +483,7 @@ impl Hub {
         let mut config = settings.sp_config(&sp)?;
         let solicited = expected_irt.is_some();
         config.expected_in_response_to = expected_irt;
-        let assertion = orgsso_saml::verify(response.as_bytes(), &config, now).map_err(|rejection| SsoRefusal {
+        let assertion = run_verifier(response, config, now).await?.map_err(|rejection| SsoRefusal {
             code: rejection.code(),
             member_message: "Your identity provider's answer could not be accepted, so you are not signed in. Try again; if it keeps failing, tell an organization admin (they can see the exact reason).".into(),
             admin_detail: rejection.to_string(),
@@ -522,7 +525,66 @@ impl Hub {
             Ok(c) => c,
             Err(refusal) => return Ok(Err(refusal.admin_detail)),
         };
-        Ok(orgsso_saml::verify(response.as_bytes(), &sp_config, at)
-            .map_err(|r| format!("{} ({})", r, r.code())))
+        Ok(match run_verifier(&response, sp_config, at).await {
+            Ok(verdict) => verdict.map_err(|r| format!("{} ({})", r, r.code())),
+            Err(refusal) => Err(refusal.admin_detail),
+        })
     }
+}
+
+/// Verifications allowed at once, per core: XML parsing, canonicalization and RSA are CPU
+/// work, so more than this only queues behind the cores and starves the async runtime.
+const VERIFICATIONS_PER_CORE: usize = 2;
+
+/// A verification (waiting for a slot included) that has not finished by then is refused.
+/// The input limits keep the worst hostile Response to a few milliseconds
+/// (`cargo bench -p orgsso-saml --bench hostile`); this is for a saturated machine.
+const VERIFY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The slots bounding concurrent verifications: `VERIFICATIONS_PER_CORE` × cores, shared by
+/// every hub in the process (they share the cores).
+fn verification_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        tokio::sync::Semaphore::new(cores * VERIFICATIONS_PER_CORE)
+    })
+}
+
+/// Runs `orgsso_saml::verify` on the blocking pool, bounded in concurrency and in time, so a
+/// slow Response cannot stall the async runtime. The permit moves into the blocking task: a
+/// verification abandoned at the deadline keeps its slot until it really ends.
+async fn run_verifier(
+    response: &str,
+    config: SpConfig,
+    now: Timestamp,
+) -> Result<Result<VerifiedAssertion, orgsso_saml::Rejection>, SsoRefusal> {
+    let busy = |detail: String| SsoRefusal {
+        code: "saml.verification_unavailable",
+        member_message:
+            "Your identity provider's answer could not be checked just now. Try again in a moment."
+                .into(),
+        admin_detail: detail,
+    };
+    let response = response.as_bytes().to_vec();
+    let work = async {
+        let permit = verification_slots()
+            .acquire()
+            .await
+            .map_err(|_| busy("the verifier is shutting down".into()))?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            orgsso_saml::verify(&response, &config, now)
+        })
+        .await
+        .map_err(|e| busy(format!("the verifier failed: {e}")))
+    };
+    tokio::time::timeout(VERIFY_DEADLINE, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(busy(format!(
+                "the response was not verified within {} s (server busy)",
+                VERIFY_DEADLINE.as_secs()
+            )))
+        })
 }
