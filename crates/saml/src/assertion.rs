@@ -130,6 +130,7 @@ pub(crate) fn verify_document(
             Rejection::UnsignedAssertion
         });
     };
+    let response_signed = !response_signatures.is_empty();
     let mut scratch = Vec::with_capacity(text.len());
     verify_enveloped(
         assertion,
@@ -149,7 +150,7 @@ pub(crate) fn verify_document(
     }
 
     check_response(response, config)?;
-    let mut verified = read_assertion(assertion, config, now)?;
+    let mut verified = read_assertion(assertion, config, response_signed, now)?;
     if verified.in_response_to.is_none() {
         verified.in_response_to = response.attribute("InResponseTo").map(str::to_owned);
     }
@@ -310,9 +311,12 @@ fn check_issuer(issuer: Node, element: SignedElement, expected: &str) -> Result<
     Ok(found)
 }
 
+/// `response_signed`: the Response carries a signature that verified, so its attributes
+/// (InResponseTo) are the IdP's word and not the presenter's.
 fn read_assertion(
     assertion: Node,
     config: &SpConfig,
+    response_signed: bool,
     now: Timestamp,
 ) -> Result<VerifiedAssertion, Rejection> {
     let issuer_node = exactly_one(assertion, SAML_NS, "Issuer", "Assertion/Issuer")?;
@@ -340,7 +344,7 @@ fn read_assertion(
     check_audience(conditions, &config.sp_entity_id)?;
 
     let subject = exactly_one(assertion, SAML_NS, "Subject", "Assertion/Subject")?;
-    let confirmation_end = check_bearer(subject, config, &window)?;
+    let confirmation_end = check_bearer(subject, config, response_signed, &window)?;
 
     let name_id = match children(subject, SAML_NS, "NameID").collect::<Vec<_>>()[..] {
         [] => return Err(Rejection::NameIdMissing),
@@ -448,6 +452,7 @@ fn check_audience(conditions: Node, sp_entity_id: &str) -> Result<(), Rejection>
 fn check_bearer(
     subject: Node,
     config: &SpConfig,
+    response_signed: bool,
     window: &Window,
 ) -> Result<Option<Timestamp>, Rejection> {
     let mut first_failure = None;
@@ -455,7 +460,7 @@ fn check_bearer(
         if confirmation.attribute("Method") != Some(BEARER) {
             continue;
         }
-        match check_confirmation(confirmation, config, window) {
+        match check_confirmation(confirmation, config, response_signed, window) {
             Ok(end) => return Ok(end),
             Err(e) => {
                 first_failure.get_or_insert(e);
@@ -468,6 +473,7 @@ fn check_bearer(
 fn check_confirmation(
     confirmation: Node,
     config: &SpConfig,
+    response_signed: bool,
     window: &Window,
 ) -> Result<Option<Timestamp>, Rejection> {
     let data =
@@ -492,16 +498,25 @@ fn check_confirmation(
         Some(_) => {}
     }
     let end = window.check(data, "bearer SubjectConfirmationData")?;
-    if let (Some(expected), Some(found)) = (
-        &config.expected_in_response_to,
-        data.attribute("InResponseTo"),
-    ) {
-        if found != expected {
-            return Err(Rejection::InResponseToMismatch {
-                element: "SubjectConfirmationData",
-                expected: expected.clone(),
-                found: found.to_owned(),
-            });
+    if let Some(expected) = &config.expected_in_response_to {
+        match data.attribute("InResponseTo") {
+            Some(found) if found != expected => {
+                return Err(Rejection::InResponseToMismatch {
+                    element: "SubjectConfirmationData",
+                    expected: expected.clone(),
+                    found: found.to_owned(),
+                })
+            }
+            Some(_) => {}
+            // An unsigned Response/@InResponseTo is the presenter's to choose: without a
+            // signed match, an unsolicited assertion could finish someone's SP-initiated
+            // login and so bypass the organization's IdP-initiated off switch (rule 11).
+            None if !response_signed => {
+                return Err(Rejection::InResponseToUnsigned {
+                    expected: expected.clone(),
+                })
+            }
+            None => {}
         }
     }
     Ok(end)

@@ -157,6 +157,8 @@ pub enum Rejection {
         expected: String,
         found: String,
     },
+    #[error("the Response is unsigned and the signed Assertion's bearer SubjectConfirmationData has no InResponseTo, so nothing the IdP signed says it answers the login request {expected:?} (an unsolicited assertion cannot finish an SP-initiated login)")]
+    InResponseToUnsigned { expected: String },
     #[error("the Assertion has no Conditions, so it is not restricted to this service provider")]
     ConditionsMissing,
     #[error("the Assertion Conditions have no AudienceRestriction, so it is not restricted to this service provider")]
@@ -254,6 +256,7 @@ impl Rejection {
             Self::DestinationMismatch { .. } => "saml.destination_mismatch",
             Self::InResponseToMissing { .. } => "saml.in_response_to_missing",
             Self::InResponseToMismatch { .. } => "saml.in_response_to_mismatch",
+            Self::InResponseToUnsigned { .. } => "saml.in_response_to_unsigned",
             Self::ConditionsMissing => "saml.conditions_missing",
             Self::AudienceRestrictionMissing => "saml.audience_restriction_missing",
             Self::AudienceMismatch { .. } => "saml.audience_mismatch",

@@ -178,6 +178,59 @@ fn in_response_to_is_reported_for_unsolicited_logins_and_checked_when_expected()
     assert_eq!(v.in_response_to.as_deref(), Some("_req1"));
 }
 
+/// The attack on the IdP-initiated off switch: an unsolicited assertion (signed, no
+/// InResponseTo of its own) under an unsigned Response whose InResponseTo the presenter
+/// wrote to match their own pending request.
+#[test]
+fn an_unsigned_response_in_response_to_does_not_make_an_unsolicited_assertion_an_answer() {
+    let mut config = config();
+    config.expected_in_response_to = Some("_req1".to_owned());
+    let forged = sign_assertion(TEMPLATE).replacen(
+        "<samlp:Response ",
+        r#"<samlp:Response InResponseTo="_req1" "#,
+        1,
+    );
+    let rejection = reject_with(&forged, &config);
+    assert_eq!(
+        rejection,
+        Rejection::InResponseToUnsigned {
+            expected: "_req1".into()
+        }
+    );
+    assert_eq!(rejection.code(), "saml.in_response_to_unsigned");
+
+    // A second bearer confirmation that does carry it is what must match, not the first.
+    let with_irt = r#"<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData InResponseTo="_req1" NotOnOrAfter="2026-03-02T10:05:00Z" Recipient="https://sp.example/saml/acs"/></saml:SubjectConfirmation></saml:Subject>"#;
+    let signed_match = sign_assertion(
+        &TEMPLATE
+            .replace("Destination=", r#"InResponseTo="_req1" Destination="#)
+            .replace("</saml:Subject>", with_irt),
+    );
+    assert_eq!(
+        verify(signed_match.as_bytes(), &config, now())
+            .unwrap()
+            .in_response_to
+            .as_deref(),
+        Some("_req1")
+    );
+
+    // Signed content naming the request: the bearer confirmation alone, or the Response.
+    let in_confirmation = sign_assertion(
+        &TEMPLATE
+            .replace("Destination=", r#"InResponseTo="_req1" Destination="#)
+            .replace(
+                "<saml:SubjectConfirmationData ",
+                r#"<saml:SubjectConfirmationData InResponseTo="_req1" "#,
+            ),
+    );
+    verify(in_confirmation.as_bytes(), &config, now()).unwrap();
+    let response_signed = both_with("Destination=", r#"InResponseTo="_req1" Destination="#);
+    verify(response_signed.as_bytes(), &config, now()).unwrap();
+
+    // Unsolicited (no request expected), the same response is still the caller's to judge.
+    assert_eq!(accept(&forged).in_response_to.as_deref(), Some("_req1"));
+}
+
 #[test]
 fn clock_skew_bounds_are_inclusive_before_and_exclusive_after() {
     let xml = signed();
