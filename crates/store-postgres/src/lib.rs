@@ -43,17 +43,19 @@ impl PostgresStore {
     /// The schema is left behind; it is cheap and helps debug a failure.
     pub async fn connect_fresh_schema(url: &str) -> StoreResult<PostgresStore> {
         let base = PgConnectOptions::from_str(url).map_err(backend)?;
-        let suffix = OsEntropy.token();
-        let schema = format!("orgsso_test_{}", &suffix.expose()[..16]);
-        let mut conn = PgConnection::connect_with(&base).await.map_err(db)?;
-        // An identifier cannot be bound; this one is ours, [a-z0-9_] only.
-        sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
-            .execute(&mut conn)
-            .await
-            .map_err(db)?;
-        conn.close().await.map_err(db)?;
+        let schema = create_fresh_schema(&base).await?;
         let options = base.options([("search_path", schema.as_str())]);
         Self::with_pool(options, TEST_MAX_CONNECTIONS).await
+    }
+
+    /// For tests that run `orgsso` processes: creates an empty schema and
+    /// returns `url` with it as the search path (`options[search_path]=…`),
+    /// which `--database-url` accepts.
+    pub async fn fresh_schema_url(url: &str) -> StoreResult<String> {
+        let base = PgConnectOptions::from_str(url).map_err(backend)?;
+        let schema = create_fresh_schema(&base).await?;
+        let sep = if url.contains('?') { '&' } else { '?' };
+        Ok(format!("{url}{sep}options[search_path]={schema}"))
     }
 
     async fn with_pool(options: PgConnectOptions, max: u32) -> StoreResult<PostgresStore> {
@@ -91,4 +93,18 @@ impl Store for PostgresStore {
     fn backend(&self) -> &'static str {
         "postgres"
     }
+}
+
+/// Creates a schema with a random name (`orgsso_test_…`) and returns the name.
+async fn create_fresh_schema(base: &PgConnectOptions) -> StoreResult<String> {
+    let suffix = OsEntropy.token();
+    let schema = format!("orgsso_test_{}", &suffix.expose()[..16]);
+    let mut conn = PgConnection::connect_with(base).await.map_err(db)?;
+    // An identifier cannot be bound; this one is ours, [a-z0-9_] only.
+    sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+        .execute(&mut conn)
+        .await
+        .map_err(db)?;
+    conn.close().await.map_err(db)?;
+    Ok(schema)
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 pub use reqwest::StatusCode;
 pub mod hostile_op;
 pub mod oidc_provider;
+pub mod operator;
 pub mod simplesamlphp;
 
 pub struct TestApp {

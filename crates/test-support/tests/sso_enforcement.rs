@@ -18,6 +18,7 @@
 
 use orgsso_core::{Clock, FixedClock, SystemClock};
 use orgsso_test_support::oidc_provider::{authenticate, back_at_hub, OidcIdp, IDP_PASSWORD};
+use orgsso_test_support::operator::{binary, ok, run, stderr, stdout, Place, Server};
 use orgsso_test_support::simplesamlphp::{
     IdpUser, SamlPost, SigningKey, SimpleSamlIdp, SpRegistration,
 };
@@ -25,10 +26,7 @@ use orgsso_test_support::{
     error_of, json_body, skip_without_peer, Client, StatusCode, TestApp, PASSWORD,
 };
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 const ORG: &str = "acme";
 /// acme's private repository: its page, its API resource and its README.
@@ -1288,216 +1286,6 @@ async fn optional_sso_refuses_nothing_but_shows_the_banner() {
 // 8. The operator's break-glass, run as the built binary.
 // ---------------------------------------------------------------------------
 
-/// The built `orgsso` next to the test executable, or `None` (skipped).
-fn binary() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    // target/debug/deps/sso_enforcement-<hash> → target/debug/orgsso
-    let candidate = exe
-        .parent()?
-        .parent()?
-        .join(format!("orgsso{}", std::env::consts::EXE_SUFFIX));
-    if candidate.is_file() {
-        return Some(candidate);
-    }
-    skip_without_peer(&format!(
-        "{} not found; run `cargo build -p orgsso` first",
-        candidate.display()
-    ));
-    None
-}
-
-/// `--data-dir` and, on the PostgreSQL run, `--database-url` of a fresh
-/// schema: the database the server and the operator's commands share.
-struct Place {
-    data_dir: tempfile::TempDir,
-    database_url: Option<String>,
-}
-
-impl Place {
-    async fn new() -> Place {
-        let database_url = match std::env::var("ORGSSO_TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => Some(fresh_schema(&url).await),
-            _ => None,
-        };
-        Place {
-            data_dir: tempfile::tempdir().expect("temp dir"),
-            database_url,
-        }
-    }
-
-    fn args(&self) -> Vec<String> {
-        let mut args = vec![
-            "--data-dir".to_owned(),
-            self.data_dir.path().display().to_string(),
-        ];
-        if let Some(url) = &self.database_url {
-            args.extend(["--database-url".to_owned(), url.clone()]);
-        }
-        args
-    }
-}
-
-async fn fresh_schema(url: &str) -> String {
-    use orgsso_core::Entropy;
-    use sqlx::Connection;
-    let schema = format!(
-        "orgsso_breakglass_{}",
-        &orgsso_core::OsEntropy.token().expose()[..16]
-    );
-    let mut conn = sqlx::PgConnection::connect(url)
-        .await
-        .expect("connect to PostgreSQL");
-    sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
-        .execute(&mut conn)
-        .await
-        .expect("create schema");
-    conn.close().await.expect("close");
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}options[search_path]={schema}")
-}
-
-fn command(bin: &Path) -> Command {
-    let mut cmd = Command::new(bin);
-    for var in [
-        "ORGSSO_DATABASE_URL",
-        "ORGSSO_DATA_DIR",
-        "ORGSSO_LISTEN",
-        "ORGSSO_BASE_URL",
-        "ORGSSO_NEW_PASSWORD",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("ORGSSO_LOG", "warn").stdin(Stdio::null());
-    cmd
-}
-
-/// Runs `orgsso <args> <place args>` to completion, bounded by a timeout.
-fn run(bin: &Path, args: &[&str], place: &Place, env: &[(&str, &str)]) -> Output {
-    let mut cmd = command(bin);
-    cmd.args(args)
-        .args(place.args())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("spawn orgsso");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            return child.wait_with_output().expect("output");
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("orgsso {args:?} did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn ok(out: Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{}\n{}",
-        out.status,
-        stdout(&out),
-        stderr(&out)
-    );
-    stdout(&out)
-}
-
-/// `orgsso serve` in the background on the place's database; killed on drop.
-struct Server {
-    child: std::process::Child,
-    base_url: String,
-    log: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    async fn start(bin: &Path, place: &Place) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let base_url = format!("http://127.0.0.1:{port}");
-        let log = place.data_dir.path().join("serve.log");
-        let file = std::fs::File::create(&log).expect("log file");
-        let child = command(bin)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--base-url",
-                &base_url,
-            ])
-            .args(place.args())
-            .env("ORGSSO_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(file)
-            .spawn()
-            .expect("spawn orgsso serve");
-        let mut server = Server {
-            child,
-            base_url,
-            log,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = server.child.try_wait().expect("wait") {
-                panic!("orgsso serve exited early ({status}):\n{}", server.log());
-            }
-            if let Ok(res) = reqwest::get(format!("{}/readyz", server.base_url)).await {
-                if res.status().is_success() {
-                    return server;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "orgsso serve not ready within 60 s:\n{}",
-                server.log()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// A new browser for this server, logged in as `username`.
-    async fn browser(&self, username: &str) -> Client {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        let mut client = Client {
-            http,
-            base_url: self.base_url.clone(),
-            csrf: None,
-            token: None,
-        };
-        let res = client.login(username, PASSWORD).await;
-        assert_eq!(res.status(), StatusCode::OK, "{username} logs in");
-        client
-    }
-}
-
 /// `orgsso sso disable --org acme --reason …` against the database of a
 /// running `orgsso serve`: the reason is required (clap: exit 2; blank:
 /// refused), it ends every SSO session at once, the audit log carries the
@@ -1543,8 +1331,8 @@ async fn break_glass_from_the_command_line_needs_a_reason_and_ends_every_sso_ses
     );
     let server = Server::start(&bin, &place).await;
     let idp = Idp::start(Protocol::Oidc, &server.base_url, &[]).expect("checked above");
-    let alice = server.browser("alice").await;
-    let bob = server.browser("bob").await;
+    let alice = logged_in(&server, "alice").await;
+    let bob = logged_in(&server, "bob").await;
     let res = alice
         .post_json(
             "/api/orgs/acme/members",
@@ -1632,4 +1420,12 @@ async fn break_glass_from_the_command_line_needs_a_reason_and_ends_every_sso_ses
     let res = enable(&alice, config, None).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT, "enable again");
     assert_refused_secret(&bob).await;
+}
+
+/// A new browser for `server`, logged in as `username`.
+async fn logged_in(server: &Server, username: &str) -> Client {
+    let mut client = server.browser();
+    let res = client.login(username, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK, "{username} logs in");
+    client
 }

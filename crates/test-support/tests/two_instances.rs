@@ -22,6 +22,7 @@
 use orgsso_core::{Clock, Entropy, OrgName, SystemClock, Username};
 use orgsso_store::{SsoSession, Store};
 use orgsso_test_support::oidc_provider::{authenticate, OidcIdp, IDP_PASSWORD};
+use orgsso_test_support::operator::{binary, free_port, fresh_schema};
 use orgsso_test_support::simplesamlphp::{
     IdpUser, SamlPost, SigningKey, SimpleSamlIdp, SpRegistration,
 };
@@ -61,49 +62,6 @@ fn database_url() -> Option<String> {
             None
         }
     }
-}
-
-/// `target/debug/orgsso`, next to this test's executable (see `cli.rs`).
-fn binary() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let candidate = exe
-        .parent()?
-        .parent()?
-        .join(format!("orgsso{}", std::env::consts::EXE_SUFFIX));
-    if candidate.is_file() {
-        return Some(candidate);
-    }
-    orgsso_test_support::skip_without_peer(&format!(
-        "{} not found; run `cargo build -p orgsso` first",
-        candidate.display()
-    ));
-    None
-}
-
-/// Creates an empty schema and returns `url` with it as the search path.
-async fn fresh_schema(url: &str) -> String {
-    use sqlx::Connection;
-    let schema = format!(
-        "orgsso_two_{}",
-        &orgsso_core::OsEntropy.token().expose()[..16]
-    );
-    let mut conn = sqlx::PgConnection::connect(url)
-        .await
-        .expect("connect to PostgreSQL");
-    sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
-        .execute(&mut conn)
-        .await
-        .expect("create schema");
-    conn.close().await.expect("close");
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}options[search_path]={schema}")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
 }
 
 /// One `orgsso serve` process; stopped (SIGTERM, then SIGKILL) on drop.
