@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Times `orgsso_saml::verify` on a doubly-signed ~7 KB RSA-2048 Response and, in the same run,
 # the references it is judged against: two RSA-2048 verifications (`openssl speed`) and
-# python3-saml (strict mode) on the same Response. Prints the ratios.
-#   usage: scripts/saml-bench.sh            (env: CARGO_TARGET_DIR, PY3SAML_VENV, SKIP_PYTHON=1)
+# python3-saml (strict mode) on the same Response. Prints the ratios. Then the hostile bench
+# (benches/hostile.rs): the worst adversarial family next to the ordinary Response, timed in
+# that same bench process (each shape stopped after HOSTILE_TIMEOUT_S, default 20 s; the whole
+# hostile run after HOSTILE_RUN_TIMEOUT_S, default 900 s).
+#   usage: scripts/saml-bench.sh
+#   env: CARGO_TARGET_DIR, PY3SAML_VENV, SKIP_PYTHON=1, SKIP_HOSTILE=1, HOSTILE_TIMEOUT_S,
+#        HOSTILE_RUN_TIMEOUT_S
 # python3-saml needs the `xmlsec` Python package, built against libxmlsec1-dev (Debian), and
 # lxml built against the same libxml2, so both are installed from source into a venv.
 set -euo pipefail
@@ -74,7 +79,23 @@ PY
   fi
 fi
 
-python3 - "$TMP/bench.txt" "$TMP/openssl-cpu.txt" "$TMP/openssl-wall.txt" "$PY_US" <<'PY'
+HOSTILE=""
+if [ "${SKIP_HOSTILE:-0}" != 1 ]; then
+  echo "== hostile shapes: worst decision time per family next to the ordinary Response"
+  # Compile first, so the run timeout bounds the measurement, not the build.
+  (cd "$ROOT" && cargo bench -p orgsso-saml --bench hostile --no-run 2>&1 | tail -1)
+  if (cd "$ROOT" && ORGSSO_HOSTILE_TIMEOUT_S=${HOSTILE_TIMEOUT_S:-20} \
+      timeout "${HOSTILE_RUN_TIMEOUT_S:-900}" cargo bench -p orgsso-saml --bench hostile) \
+      > "$TMP/hostile.txt" 2>&1; then
+    sed -n '/^== worst decision time/,/^worst adversarial/p' "$TMP/hostile.txt"
+    HOSTILE=$(grep '^hostile-summary ' "$TMP/hostile.txt" || true)
+  else
+    echo "hostile bench failed or ran past ${HOSTILE_RUN_TIMEOUT_S:-900} s:"
+    tail -5 "$TMP/hostile.txt"
+  fi
+fi
+
+python3 - "$TMP/bench.txt" "$TMP/openssl-cpu.txt" "$TMP/openssl-wall.txt" "$PY_US" "$HOSTILE" <<'PY'
 import re, sys
 bench = open(sys.argv[1]).read()
 scale = {"ns": 1e-3, "µs": 1.0, "us": 1.0, "ms": 1e3, "s": 1e6}
@@ -98,4 +119,11 @@ if sys.argv[4]:
     print(f"ratio python3-saml / ours: {py / ours:6.1f}  (goal >= 20; python3-saml {py:.1f} us)")
 else:
     print("ratio python3-saml / ours: n/a (python3-saml not available)")
+if sys.argv[5]:
+    h = dict(kv.split("=", 1) for kv in sys.argv[5].split()[1:])
+    print(f"hostile: ordinary Response (same run):         {float(h['ordinary_us']):8.1f} us")
+    print(f"hostile: worst family {h['worst_family']:<24} {h['worst_us']:>8} us")
+    print(f"ratio worst hostile / ordinary: {float(h['ratio']):5.1f}  (goal <= 20)")
+else:
+    print("ratio worst hostile / ordinary: n/a (hostile bench skipped or failed)")
 PY

@@ -148,9 +148,13 @@ fn main() {
         "1.0x"
     );
     let mut worst_ratio: f64 = 0.0;
+    let mut worst_family = ("none", Duration::ZERO, false);
     for (family, (time, label, verdict, timed_out)) in &worst {
         let ratio = time.as_secs_f64() / ordinary_time.as_secs_f64();
-        worst_ratio = worst_ratio.max(ratio);
+        if ratio >= worst_ratio {
+            worst_ratio = ratio;
+            worst_family = (family, *time, *timed_out);
+        }
         println!(
             "{:<22} {:>14} {:>8.1}x  {verdict}: {label}",
             family,
@@ -169,5 +173,13 @@ fn main() {
         } else {
             "OVER"
         }
+    );
+    // One line for scripts/saml-bench.sh: family, its worst time and the ordinary time (us).
+    println!(
+        "hostile-summary worst_family={} worst_us={}{:.1} ordinary_us={:.1} ratio={worst_ratio:.1}",
+        worst_family.0,
+        if worst_family.2 { ">" } else { "" },
+        worst_family.1.as_secs_f64() * 1e6,
+        ordinary_time.as_secs_f64() * 1e6
     );
 }
