@@ -81,6 +81,8 @@ struct OpState {
     /// access token → userinfo body
     userinfo: HashMap<String, Value>,
     token_requests: usize,
+    /// Claims added to (or replacing those of) every following ID token.
+    extra_claims: Map<String, Value>,
 }
 
 type Shared = Arc<Mutex<OpState>>;
@@ -183,6 +185,7 @@ impl HostileOp {
             grants: HashMap::new(),
             userinfo: HashMap::new(),
             token_requests: 0,
+            extra_claims: Map::new(),
         }));
         let app = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
@@ -220,6 +223,16 @@ impl HostileOp {
     /// The email the following logins assert.
     pub fn set_email(&self, email: &str) {
         self.with(|s| s.email = email.to_owned());
+    }
+
+    /// Claims (a JSON object) the following ID tokens carry besides the
+    /// standard ones, as `hd`, `tid` or `groups`; an empty object for none.
+    pub fn set_extra_claims(&self, claims: Value) {
+        let claims = claims
+            .as_object()
+            .cloned()
+            .expect("extra claims: an object");
+        self.with(|s| s.extra_claims = claims);
     }
 
     /// How many token requests the OP has answered (a replayed state must not reach it).
@@ -355,6 +368,7 @@ async fn token(
     .as_object()
     .expect("claims")
     .clone();
+    claims.extend(s.extra_claims.clone());
     match forgery {
         Forgery::WrongIssuer => {
             claims.insert("iss".into(), json!("https://evil.example"));

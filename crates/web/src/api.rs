@@ -579,14 +579,15 @@ async fn sso_state(auth: Auth, State(app): State<AppState>, Path(org): Path<Stri
                 .map(|i| json!({ "subject": i.subject, "sha256_fingerprint": i.fingerprint_sha256, "not_before": i.not_before.to_rfc3339(),
                                   "not_after": i.not_after.to_rfc3339(), "expiring_soon": i.expiring_soon, "expired": i.expired }))
                 .collect();
-            json!({ "idp_sso_url": s.idp_sso_url, "idp_entity_id": s.idp_entity_id, "allow_sha1": s.allow_sha1, "certificates": certificates })
+            json!({ "idp_sso_url": s.idp_sso_url, "idp_entity_id": s.idp_entity_id, "allow_sha1": s.allow_sha1, "certificates": certificates, "jit_domains": s.jit_domains })
         });
         json!({ "id": c.id.0, "protocol": c.protocol.as_str(), "created_at": c.created_at.to_rfc3339(),
                 "tested_at": c.tested_at.map(|t| t.to_rfc3339()),
                 "test_result": c.test_result.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()),
                 "saml": saml,
                 "oidc": OidcSettings::from_config(c).map(|o| json!({ "issuer_url": o.issuer_url, "client_id": o.client_id,
-                    "client_secret_set": c.secret_ciphertext.is_some(), "scopes": o.scopes, "email_claim": o.email_claim })) })
+                    "client_secret_set": c.secret_ciphertext.is_some(), "scopes": o.scopes, "email_claim": o.email_claim, "jit_domains": o.jit_domains,
+                    "required_claim": o.required_claim.map(|r| json!({ "name": r.name, "value": r.value })) })) })
     });
     ok(json!({
         "enabled": overview.state.enabled(),

@@ -349,6 +349,12 @@ fn s() -> Value {
     json!({ "type": "string" })
 }
 
+/// The per-configuration just-in-time allow-list, as the save bodies take it.
+fn jit_domains() -> Value {
+    json!({"type": "string", "example": "example.com, example.org",
+           "description": "Email domains (separated by commas or spaces) whose users just-in-time membership may add. Empty: the organization's SSO email domains, or anyone the IdP signs in when it has none. Existing members are not affected. A sign-in outside is refused with sso.jit_domain_not_allowed."})
+}
+
 fn en(values: &[&str]) -> Value {
     json!({ "type": "string", "enum": values })
 }
@@ -401,9 +407,11 @@ fn schemas() -> Value {
         "SsoDomainAdded": obj(&[("domain", s())], &["domain"]),
         "RevokeSso": obj(&[("username", s())], &[]),
         "Revoked": obj(&[("revoked", json!({"type": "integer"}))], &["revoked"]),
-        "SamlConfig": obj(&[("idp_sso_url", s()), ("idp_entity_id", s()), ("certificates", s()), ("metadata_xml", s()), ("metadata_url", s()), ("allow_sha1", json!({"type": "boolean"}))], &[]),
+        "SamlConfig": obj(&[("idp_sso_url", s()), ("idp_entity_id", s()), ("certificates", s()), ("metadata_xml", s()), ("metadata_url", s()), ("allow_sha1", json!({"type": "boolean"})), ("jit_domains", jit_domains())], &[]),
         "SavedConfig": obj(&[("config_id", json!({"type": "integer"})), ("tested", json!({"type": "boolean"})), ("test_url", s())], &["config_id", "test_url"]),
-        "OidcConfig": obj(&[("issuer_url", s()), ("client_id", s()), ("client_secret", s()), ("scopes", s()), ("email_claim", en(&["email", "upn", "preferred_username"]))], &["issuer_url", "client_id", "client_secret"]),
+        "OidcConfig": obj(&[("issuer_url", s()), ("client_id", s()), ("client_secret", s()), ("scopes", s()), ("email_claim", en(&["email", "upn", "preferred_username"])), ("jit_domains", jit_domains()),
+            ("required_claim", json!({"type": "string", "maxLength": 128, "pattern": "^[A-Za-z0-9_:./-]+$", "description": "A top-level claim every sign-in (members included) must carry, e.g. hd, tid or groups; give it with required_claim_value, or neither. Refused sign-ins: oidc.required_claim_missing."})),
+            ("required_claim_value", json!({"type": "string", "maxLength": 256, "description": "The value required_claim must equal, or that it must contain when it is an array (strings compared exactly)."}))], &["issuer_url", "client_id", "client_secret"]),
         "EnableSso": obj(&[("config_id", json!({"type": "integer"})), ("mode", en(&["optional", "enforced"]))], &["config_id"]),
         "AuditLog": json!({"type": "array", "items": obj(&[("at", json!({"type": "string", "format": "date-time"})), ("event", s()), ("actor_id", json!({"type": "integer", "nullable": true})), ("detail", s())], &["at", "event", "detail"])}),
         "Error": obj(&[("error", obj(&[("code", s()), ("message", s()), ("field", s())], &["code", "message"]))], &["error"]),

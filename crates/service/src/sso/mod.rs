@@ -605,6 +605,17 @@ impl Hub {
                         user.username, refusal.admin_detail
                     ));
                 }
+                // The test itself passes; the admin learns their sign-ins would not.
+                if let Some(required) =
+                    oidc::OidcSettings::from_config(config).and_then(|s| s.required_claim)
+                {
+                    if let Err(refusal) = required.check(&identity.claims) {
+                        detail.push_str(&format!(
+                            "; sign-ins like this one will be refused: {}",
+                            refusal.admin_detail
+                        ));
+                    }
+                }
                 self.audit(org, Some(user.id), "sso.test_passed", detail)
                     .await?;
                 let done = if identity_matches {
@@ -621,6 +632,14 @@ impl Hub {
                 if let Err(refusal) = email_check {
                     return Err(self.refuse_sso(org, Some(user.id), refusal).await);
                 }
+                // Every OIDC sign-in, members included, must carry the required claim.
+                if let Some(required) =
+                    oidc::OidcSettings::from_config(config).and_then(|s| s.required_claim)
+                {
+                    if let Err(refusal) = required.check(&identity.claims) {
+                        return Err(self.refuse_sso(org, Some(user.id), refusal).await);
+                    }
+                }
                 let state = self.store.org_sso(org.id).await?;
                 if self.store.role_of(org.id, user.id).await?.is_none() {
                     if !state.jit_membership {
@@ -629,6 +648,11 @@ impl Hub {
                             member_message: format!("You signed in through the identity provider, but you are not a member of {} and it does not add members automatically. Ask one of its admins to add you.", org.name),
                             admin_detail: format!("{} ({}) is not a member and just-in-time membership is off", user.username, identity.email),
                         };
+                        return Err(self.refuse_sso(org, Some(user.id), refusal).await);
+                    }
+                    if let Err(refusal) =
+                        self.check_jit_domain(org, config, &identity.email).await?
+                    {
                         return Err(self.refuse_sso(org, Some(user.id), refusal).await);
                     }
                     // Just-in-time membership with the org's default role.
@@ -771,6 +795,46 @@ impl Hub {
         self.org_admin(caller, name).await.is_ok()
     }
 
+    /// Whether just-in-time membership may admit `email`: the configuration's
+    /// own list when it has one, else the org's SSO email domains when it has
+    /// some, else anyone the IdP vouches for.
+    async fn check_jit_domain(
+        &self,
+        org: &Org,
+        config: &SsoConfig,
+        email: &str,
+    ) -> ServiceResult<Result<(), SsoRefusal>> {
+        let own = saml::SamlSettings::from_config(config)
+            .map(|s| s.jit_domains)
+            .or_else(|| oidc::OidcSettings::from_config(config).map(|s| s.jit_domains))
+            .unwrap_or_default();
+        let (allowed, whose) = if own.is_empty() {
+            let org_domains: Vec<String> = self
+                .store
+                .sso_domains(org.id)
+                .await?
+                .into_iter()
+                .map(|d| d.domain)
+                .collect();
+            (org_domains, "the organization's SSO email domains")
+        } else {
+            (own, "the configuration's just-in-time domains")
+        };
+        let email = email.trim().to_lowercase();
+        let inside = allowed.is_empty()
+            || allowed.iter().any(|domain| {
+                EmailDomain::parse(domain).is_ok_and(|domain| domain.matches_email(&email))
+            });
+        if inside {
+            return Ok(Ok(()));
+        }
+        Ok(Err(SsoRefusal {
+            code: "sso.jit_domain_not_allowed",
+            member_message: format!("You signed in through the identity provider as {email}, but {} only adds members automatically from its own email domains. Ask one of its admins to add you.", org.name),
+            admin_detail: format!("{email} is not a member and its domain is not among {whose} ({}), so just-in-time membership did not add it", allowed.join(", ")),
+        }))
+    }
+
     /// Records a refused sign-in in the audit log and turns it into the error the member sees.
     pub(crate) async fn refuse_sso(
         &self,
@@ -812,6 +876,33 @@ pub struct SsoIdentity {
     /// Everything the IdP sent, shown to the admin after a test.
     pub claims: serde_json::Value,
     pub session_not_on_or_after: Option<Timestamp>,
+}
+
+/// Most email domains one configuration may list for just-in-time membership.
+pub const MAX_JIT_DOMAINS: usize = 50;
+
+/// The `jit_domains` field (form or API): domains separated by commas,
+/// spaces or newlines, each as `EmailDomain::parse` accepts it; duplicates
+/// dropped, order kept.
+pub fn parse_jit_domains(raw: &str) -> Result<Vec<String>, FieldError> {
+    let mut domains: Vec<String> = Vec::new();
+    for item in raw.split(|c: char| c == ',' || c.is_whitespace()) {
+        if item.is_empty() {
+            continue;
+        }
+        let domain = EmailDomain::parse(item)
+            .map_err(|e| FieldError::new("jit_domains", format!("{item}: {}", e.message)))?;
+        if !domains.iter().any(|d| d == domain.as_str()) {
+            domains.push(domain.as_str().to_owned());
+        }
+    }
+    if domains.len() > MAX_JIT_DOMAINS {
+        return Err(FieldError::new(
+            "jit_domains",
+            format!("at most {MAX_JIT_DOMAINS} domains"),
+        ));
+    }
+    Ok(domains)
 }
 
 /// SSO was turned off or reconfigured while the member was at the IdP.

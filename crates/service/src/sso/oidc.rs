@@ -18,6 +18,104 @@ pub struct OidcSettings {
     pub client_id: String,
     pub scopes: Vec<String>,
     pub email_claim: String,
+    /// Email domains just-in-time membership admits; empty: the org's SSO domains.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jit_domains: Vec<String>,
+    /// A claim every sign-in must carry (e.g. `hd`, `tid`, a group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_claim: Option<RequiredClaim>,
+}
+
+/// A top-level claim and the value it must have: equal to it, or an array containing it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequiredClaim {
+    pub name: String,
+    pub value: String,
+}
+
+impl RequiredClaim {
+    const MAX_NAME: usize = 128;
+    const MAX_VALUE: usize = 256;
+
+    /// Both or neither of the two fields; the name is a plain claim name.
+    pub fn parse(name: &str, value: &str) -> Result<Option<Self>, FieldError> {
+        let (name, value) = (name.trim(), value.trim());
+        match (name.is_empty(), value.is_empty()) {
+            (true, true) => return Ok(None),
+            (false, true) => {
+                return Err(FieldError::new(
+                    "required_claim_value",
+                    "is required when a required claim is named",
+                ))
+            }
+            (true, false) => {
+                return Err(FieldError::new(
+                    "required_claim",
+                    "is required when a required claim value is given",
+                ))
+            }
+            (false, false) => {}
+        }
+        if name.len() > Self::MAX_NAME
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_:.-/".contains(c))
+        {
+            return Err(FieldError::new(
+                "required_claim",
+                "must be a claim name of up to 128 letters, digits and _ : . - /",
+            ));
+        }
+        if value.len() > Self::MAX_VALUE || value.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "required_claim_value",
+                "must be up to 256 characters",
+            ));
+        }
+        Ok(Some(Self {
+            name: name.to_owned(),
+            value: value.to_owned(),
+        }))
+    }
+
+    /// Whether `claims` carry the value: the claim is that string, or an
+    /// array holding it (strings compared exactly).
+    pub fn check(&self, claims: &serde_json::Value) -> Result<(), SsoRefusal> {
+        let found = claims.get(&self.name);
+        let satisfied = match found {
+            Some(serde_json::Value::String(v)) => *v == self.value,
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .any(|v| v.as_str() == Some(self.value.as_str())),
+            _ => false,
+        };
+        if satisfied {
+            return Ok(());
+        }
+        let got = match found {
+            None => "the claim is absent".to_owned(),
+            Some(v) => {
+                let mut text = v.to_string();
+                if text.len() > 200 {
+                    let cut = (0..=200)
+                        .rev()
+                        .find(|&i| text.is_char_boundary(i))
+                        .unwrap_or(0);
+                    text.truncate(cut);
+                    text.push('…');
+                }
+                format!("it is {text}")
+            }
+        };
+        Err(SsoRefusal {
+            code: "oidc.required_claim_missing",
+            member_message: "Your identity provider account is not one this organization accepts (it lacks a required claim). Sign in at the identity provider with your organization account, or ask an organization admin.".into(),
+            admin_detail: format!(
+                "the configuration requires the claim {} to be {:?} (or an array containing it), but {got}",
+                self.name, self.value
+            ),
+        })
+    }
 }
 
 /// What the admin typed (form or API body), before checking.
@@ -30,6 +128,10 @@ pub struct OidcSettingsInput {
     pub client_secret: String,
     pub scopes: String,
     pub email_claim: String,
+    /// Domains separated by commas or spaces; empty: the org's SSO domains.
+    pub jit_domains: String,
+    pub required_claim: String,
+    pub required_claim_value: String,
 }
 
 /// How long a discovery document is trusted before it is fetched again.
@@ -160,11 +262,16 @@ impl Hub {
                 FieldError::new("scopes", "must be up to 20 space-separated scope names").into(),
             );
         }
+        let jit_domains = super::parse_jit_domains(&input.jit_domains)?;
+        let required_claim =
+            RequiredClaim::parse(&input.required_claim, &input.required_claim_value)?;
         let settings = OidcSettings {
             issuer_url: issuer_url.clone(),
             client_id,
             scopes,
             email_claim: email_claim.as_str().to_owned(),
+            jit_domains,
+            required_claim,
         };
         let secret_ciphertext = if input.client_secret.trim().is_empty() {
             let previous = self.store.latest_sso_config(org.id).await?.filter(|c| {
@@ -204,10 +311,22 @@ impl Hub {
                 now: self.clock.now(),
             })
             .await?;
-        let detail = format!(
+        let mut detail = format!(
             "OIDC configuration #{} saved: issuer {}, client {}, email claim {}",
             config.id, settings.issuer_url, settings.client_id, settings.email_claim
         );
+        if !settings.jit_domains.is_empty() {
+            detail.push_str(&format!(
+                ", just-in-time domains {}",
+                settings.jit_domains.join(", ")
+            ));
+        }
+        if let Some(required) = &settings.required_claim {
+            detail.push_str(&format!(
+                ", required claim {} = {:?}",
+                required.name, required.value
+            ));
+        }
         self.audit(&org, Some(admin.id), "sso.config_saved", detail)
             .await?;
         let test_url = self

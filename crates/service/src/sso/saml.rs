@@ -26,6 +26,9 @@ pub struct SamlSettings {
     /// IdP rotates its key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata_url: Option<String>,
+    /// Email domains just-in-time membership admits; empty: the org's SSO domains.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jit_domains: Vec<String>,
 }
 
 /// What the admin typed (form or API body), before checking.
@@ -40,6 +43,8 @@ pub struct SamlSettingsInput {
     /// Where the IdP publishes its metadata; fetched on save when no XML is given.
     pub metadata_url: String,
     pub allow_sha1: bool,
+    /// Domains separated by commas or spaces; empty: the org's SSO domains.
+    pub jit_domains: String,
 }
 
 /// A certificate as the settings page shows it.
@@ -167,6 +172,7 @@ impl SamlSettingsInput {
                 "is required (the IdP's entity ID / issuer, up to 1024 characters)",
             ));
         }
+        let jit_domains = super::parse_jit_domains(&self.jit_domains)?;
         let blocks = split_pem_blocks(&self.certificates_pem);
         if blocks.is_empty() {
             return Err(FieldError::new(
@@ -204,6 +210,7 @@ impl SamlSettingsInput {
             certificates,
             allow_sha1: self.allow_sha1,
             metadata_url: None,
+            jit_domains,
         })
     }
 }
@@ -304,6 +311,12 @@ impl Hub {
         );
         if let Some(url) = &settings.metadata_url {
             detail.push_str(&format!(", imported from {url}"));
+        }
+        if !settings.jit_domains.is_empty() {
+            detail.push_str(&format!(
+                ", just-in-time domains {}",
+                settings.jit_domains.join(", ")
+            ));
         }
         self.audit(&org, Some(admin.id), "sso.config_saved", detail)
             .await?;

@@ -69,6 +69,8 @@ struct ConfigView {
     /// Where the SAML fields were imported from; empty when typed in.
     metadata_url: String,
     allow_sha1: bool,
+    /// The configuration's just-in-time domains, comma-separated; empty when none.
+    jit_domains: String,
     certificates: Vec<CertRow>,
     tested: bool,
     tested_at: String,
@@ -83,6 +85,7 @@ struct FormValues {
     certificates: String,
     metadata_url: String,
     allow_sha1: bool,
+    jit_domains: String,
 }
 
 #[derive(Default)]
@@ -91,6 +94,9 @@ struct OidcFormValues {
     client_id: String,
     scopes: String,
     email_claim_options: Vec<SelectOption>,
+    jit_domains: String,
+    required_claim: String,
+    required_claim_value: String,
 }
 
 struct SessionRow {
@@ -191,6 +197,11 @@ async fn sso_page(
                 .and_then(|s| s.metadata_url.clone())
                 .unwrap_or_default(),
             allow_sha1: settings.as_ref().is_some_and(|s| s.allow_sha1),
+            jit_domains: settings
+                .as_ref()
+                .map(|s| s.jit_domains.join(", "))
+                .or_else(|| OidcSettings::from_config(c).map(|s| s.jit_domains.join(", ")))
+                .unwrap_or_default(),
             certificates,
             tested: c.tested_at.is_some(),
             tested_at: c.tested_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
@@ -213,6 +224,20 @@ async fn sso_page(
             .map(|s| s.scopes.join(" "))
             .unwrap_or_else(|| "openid email profile".into()),
         email_claim_options: Vec::new(),
+        jit_domains: latest_oidc
+            .as_ref()
+            .map(|s| s.jit_domains.join(", "))
+            .unwrap_or_default(),
+        required_claim: latest_oidc
+            .as_ref()
+            .and_then(|s| s.required_claim.as_ref())
+            .map(|r| r.name.clone())
+            .unwrap_or_default(),
+        required_claim_value: latest_oidc
+            .as_ref()
+            .and_then(|s| s.required_claim.as_ref())
+            .map(|r| r.value.clone())
+            .unwrap_or_default(),
     });
     let email_claim = latest_oidc
         .as_ref()
@@ -233,6 +258,7 @@ async fn sso_page(
                 certificates: s.certificates.join(""),
                 metadata_url: String::new(),
                 allow_sha1: s.allow_sha1,
+                jit_domains: s.jit_domains.join(", "),
             })
             .unwrap_or_default()
     });
@@ -326,6 +352,7 @@ struct SamlForm {
     metadata_xml: String,
     metadata_url: String,
     allow_sha1: Option<String>,
+    jit_domains: String,
 }
 
 async fn save_saml(
@@ -342,6 +369,7 @@ async fn save_saml(
         metadata_xml: form.metadata_xml,
         metadata_url: form.metadata_url.clone(),
         allow_sha1: form.allow_sha1.is_some(),
+        jit_domains: form.jit_domains.clone(),
     };
     match app.hub.save_saml_config(&auth.caller, &name, input).await {
         Ok(saved) => Ok(Redirect::to(&saved.test_url).into_response()),
@@ -353,6 +381,7 @@ async fn save_saml(
                 certificates: form.certificates,
                 metadata_url: form.metadata_url,
                 allow_sha1: form.allow_sha1.is_some(),
+                jit_domains: form.jit_domains,
             };
             let page = sso_page(
                 &auth,
@@ -658,6 +687,9 @@ async fn save_oidc(
                     ["email", "upn", "preferred_username"],
                     &form.email_claim,
                 ),
+                jit_domains: form.jit_domains,
+                required_claim: form.required_claim,
+                required_claim_value: form.required_claim_value,
             };
             let status = if err.status() == StatusCode::FORBIDDEN {
                 StatusCode::UNPROCESSABLE_ENTITY
