@@ -8,6 +8,7 @@ mod error;
 mod login_throttle;
 mod mail;
 mod mail_throttle;
+mod operator;
 mod orgs;
 mod password_hash;
 mod repos;
@@ -104,10 +105,6 @@ impl Hub {
     /// Password hashing load, for `/metrics`.
     pub fn password_hashing(&self) -> HashingStats {
         self.passwords.stats()
-    }
-
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
     }
 
     pub fn now(&self) -> orgsso_core::Timestamp {
