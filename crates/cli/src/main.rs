@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use orgsso::{App, Config};
-use orgsso_core::{DisplayName, Email, OrgName, Password, Role, Username};
+use orgsso_core::{DisplayName, Email, OrgName, Password, Username};
 use orgsso_service::SignupRequest;
 use std::process::ExitCode;
 
@@ -187,7 +187,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Org(cmd) => org_command(cmd).await,
         Command::Outbox { config, limit } => {
             let app = App::build(config).await?;
-            for mail in app.hub.store().outbox(limit).await? {
+            for mail in app.hub.operator_outbox(limit).await? {
                 println!(
                     "--- #{} {} to {}\nSubject: {}\n\n{}",
                     mail.id, mail.created_at, mail.to, mail.subject, mail.body
@@ -214,7 +214,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let app = App::build(config).await?;
-    tracing::info!(backend = app.hub.store().backend(), address = %listener.local_addr()?, "ready");
+    tracing::info!(backend = app.hub.backend(), address = %listener.local_addr()?, "ready");
     app.serve(listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
@@ -254,8 +254,7 @@ async fn user_command(cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
         UserCommand::List(config) => {
             let app = App::build(config).await?;
-            for user in app.hub.store().list_users().await? {
-                let emails = app.hub.store().emails_of(user.id).await?;
+            for (user, emails) in app.hub.operator_users().await? {
                 let emails: Vec<String> = emails
                     .iter()
                     .map(|e| {
@@ -288,38 +287,30 @@ async fn user_command(cmd: UserCommand) -> anyhow::Result<()> {
                 email: Email::parse(&email)?,
                 password: Password::parse(&read_new_password()?)?,
             };
-            let address = request.email.clone();
-            let user = app.hub.signup(request).await?;
-            if verified {
-                mark_verified(&app, &address).await?;
-            }
+            let user = app.hub.operator_create_user(request, verified).await?;
             println!("created user {}", user.username);
             Ok(())
         }
         UserCommand::VerifyEmail { config, email } => {
             let app = App::build(config).await?;
-            mark_verified(&app, &Email::parse(&email)?).await?;
+            if !app
+                .hub
+                .operator_verify_email(&Email::parse(&email)?)
+                .await?
+            {
+                anyhow::bail!("no account has this email");
+            }
             println!("{email} is verified");
             Ok(())
         }
     }
 }
 
-async fn mark_verified(app: &App, address: &Email) -> anyhow::Result<()> {
-    let store = app.hub.store();
-    let record = store
-        .email_by_address(address)
-        .await?
-        .context("no account has this email")?;
-    store.mark_email_verified(record.id, app.hub.now()).await?;
-    Ok(())
-}
-
 async fn org_command(cmd: OrgCommand) -> anyhow::Result<()> {
     match cmd {
         OrgCommand::List(config) => {
             let app = App::build(config).await?;
-            for org in app.hub.store().list_orgs().await? {
+            for org in app.hub.operator_orgs().await? {
                 println!(
                     "{}\t{}\tdefault role {}",
                     org.name, org.display_name, org.default_role
@@ -333,23 +324,12 @@ async fn org_command(cmd: OrgCommand) -> anyhow::Result<()> {
             admin,
         } => {
             let app = App::build(config).await?;
-            let admin = app
+            let admin = Username::parse(&admin)?;
+            let (org, admin) = app
                 .hub
-                .store()
-                .user_by_username(&Username::parse(&admin)?)
+                .operator_create_org(OrgName::parse(&name)?, &name, &admin)
                 .await?
                 .context("no such user")?;
-            let org = app
-                .hub
-                .store()
-                .create_org(orgsso_store::NewOrg {
-                    name: OrgName::parse(&name)?,
-                    display_name: name.clone(),
-                    default_role: Role::Read,
-                    creator: admin.id,
-                    now: app.hub.now(),
-                })
-                .await?;
             println!(
                 "created organization {} with admin {}",
                 org.name, admin.username
@@ -358,13 +338,12 @@ async fn org_command(cmd: OrgCommand) -> anyhow::Result<()> {
         }
         OrgCommand::Members { config, name } => {
             let app = App::build(config).await?;
-            let org = app
+            let members = app
                 .hub
-                .store()
-                .org_by_name(&OrgName::parse(&name)?)
+                .operator_members(&OrgName::parse(&name)?)
                 .await?
                 .context("no such organization")?;
-            for m in app.hub.store().members(org.id).await? {
+            for m in members {
                 println!("{}\t{}", m.username, m.role);
             }
             Ok(())
@@ -384,7 +363,10 @@ async fn sso_command(cmd: SsoCommand) -> anyhow::Result<()> {
                 .hub
                 .operator_disable_sso(&OrgName::parse(&org)?, &reason)
                 .await?;
-            println!("SSO of {org} is disabled and {ended} SSO session(s) ended; members sign in with their hub account only until an admin enables it again");
+            match ended {
+                Some(ended) => println!("SSO of {org} is disabled and {ended} SSO session(s) ended; members sign in with their hub account only until an admin enables it again"),
+                None => println!("SSO of {org} was already off; nothing changed"),
+            }
             Ok(())
         }
         SsoCommand::Status { config, org } => {

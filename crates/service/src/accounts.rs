@@ -1,6 +1,6 @@
 //! Accounts: sign-up, log-in, emails and their verification, passwords.
 
-use crate::{Hub, Mail, NewSessionCookie, ServiceError, ServiceResult};
+use crate::{Caller, Hub, Mail, NewSessionCookie, ServiceError, ServiceResult};
 use orgsso_core::{DisplayName, Email, EmailId, Password, UserId, Username};
 use orgsso_store::{EmailRecord, NewUser, StoreError, User};
 
@@ -102,7 +102,10 @@ impl Hub {
         Ok(self.store.emails_of(user).await?)
     }
 
-    pub async fn add_email(&self, user: &User, address: Email) -> ServiceResult<EmailRecord> {
+    // Emails, like the password, are how the account is recovered and matched to IdP
+    // assertions: only a browser session changes them (`Caller::browser`).
+    pub async fn add_email(&self, caller: &Caller, address: Email) -> ServiceResult<EmailRecord> {
+        let user = caller.browser()?;
         if self.store.emails_of(user.id).await?.len() >= 20 {
             return Err(ServiceError::Precondition(
                 "an account can have at most 20 email addresses",
@@ -118,7 +121,8 @@ impl Hub {
         Ok(email)
     }
 
-    pub async fn remove_email(&self, user: &User, email: EmailId) -> ServiceResult<()> {
+    pub async fn remove_email(&self, caller: &Caller, email: EmailId) -> ServiceResult<()> {
+        let user = caller.browser()?;
         let record = self.own_email(user, email).await?;
         if record.primary {
             return Err(ServiceError::Precondition(
@@ -128,7 +132,8 @@ impl Hub {
         Ok(self.store.remove_email(user.id, email).await?)
     }
 
-    pub async fn set_primary_email(&self, user: &User, email: EmailId) -> ServiceResult<()> {
+    pub async fn set_primary_email(&self, caller: &Caller, email: EmailId) -> ServiceResult<()> {
+        let user = caller.browser()?;
         let record = self.own_email(user, email).await?;
         if !record.is_verified() {
             return Err(ServiceError::Precondition(
@@ -138,7 +143,8 @@ impl Hub {
         Ok(self.store.set_primary_email(user.id, email).await?)
     }
 
-    pub async fn resend_verification(&self, user: &User, email: EmailId) -> ServiceResult<()> {
+    pub async fn resend_verification(&self, caller: &Caller, email: EmailId) -> ServiceResult<()> {
+        let user = caller.browser()?;
         let record = self.own_email(user, email).await?;
         if record.is_verified() {
             return Err(ServiceError::Precondition("this email is already verified"));
@@ -215,13 +221,15 @@ impl Hub {
         Ok(())
     }
 
+    /// Changes the password from a browser session, which alone stays logged in.
     pub async fn change_password(
         &self,
-        user: &User,
+        caller: &Caller,
         current: &str,
         new: Password,
-        keep_session: Option<&str>,
     ) -> ServiceResult<()> {
+        let user = caller.browser()?;
+        let keep_session = caller.session.as_ref().map(|s| s.id_hash.as_str());
         // Guessing the current password from a taken-over session counts against the same
         // budget as guessing it at the login form.
         let name = user.username.as_str();

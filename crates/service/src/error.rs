@@ -28,6 +28,9 @@ pub enum ServiceError {
     /// capacity, not broken. Nothing was changed; the same request may be retried.
     #[error("the server is busy; try again in {retry_after_s} second(s)")]
     Busy { retry_after_s: i64 },
+    /// Only a logged-in browser session may do this; an access token may not.
+    #[error("this needs a signed-in browser session; an access token cannot manage tokens, emails or the password")]
+    SessionRequired,
     #[error("the current password is incorrect")]
     WrongCurrentPassword,
     #[error("an organization must keep at least one admin")]
@@ -87,6 +90,7 @@ impl ServiceError {
             ServiceError::TooManyAttempts { .. } => "too_many_attempts",
             ServiceError::TooManyMails { .. } => "too_many_mails",
             ServiceError::Busy { .. } => "busy",
+            ServiceError::SessionRequired => "session_required",
             ServiceError::WrongCurrentPassword => "wrong_password",
             ServiceError::LastAdmin => "last_admin",
             ServiceError::Precondition(_) => "precondition",

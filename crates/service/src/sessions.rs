@@ -1,7 +1,7 @@
 //! Hub sessions (server-side, cookie holds a random id whose SHA-256 is the
 //! key) and access-token authentication.
 
-use crate::{Hub, ServiceResult};
+use crate::{Hub, ServiceError, ServiceResult};
 use orgsso_core::entropy::sha256_hex;
 use orgsso_core::{Denied, Timestamp, TokenScope, Viewer};
 use orgsso_store::{NewSession, SessionRecord, User};
@@ -37,6 +37,18 @@ impl Caller {
                 },
             ) => Err(Denied::TokenReadOnly),
             (Some(user), _) => Ok(user),
+        }
+    }
+
+    /// The user behind a logged-in browser session, for what only such a session may
+    /// do: mint tokens, add or change emails, change the password. An access token
+    /// is refused, so a leaked one cannot outlive its own revocation by minting a
+    /// successor or taking over the account's mail.
+    pub fn browser(&self) -> ServiceResult<&User> {
+        match (&self.user, &self.session) {
+            (None, _) => Err(Denied::LoginRequired.into()),
+            (Some(_), None) => Err(ServiceError::SessionRequired),
+            (Some(user), Some(_)) => Ok(user),
         }
     }
 }

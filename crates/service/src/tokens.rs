@@ -1,7 +1,7 @@
 //! Access tokens: created with a scope, shown once, stored as SHA-256.
 
 use crate::sessions::TOKEN_PREFIX;
-use crate::{Hub, ServiceError, ServiceResult};
+use crate::{Caller, Hub, ServiceError, ServiceResult};
 use orgsso_core::{FieldError, Secret, TokenId, TokenScope};
 use orgsso_store::{AccessToken, NewToken, User};
 
@@ -13,12 +13,15 @@ pub struct CreatedToken {
 }
 
 impl Hub {
+    /// Only a browser session mints tokens: a token that could mint its successor
+    /// would survive its own revocation.
     pub async fn create_token(
         &self,
-        user: &User,
+        caller: &Caller,
         name: &str,
         scope: TokenScope,
     ) -> ServiceResult<CreatedToken> {
+        let user = caller.browser()?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
             return Err(FieldError::new("name", "must be 1 to 64 printable characters").into());

@@ -241,16 +241,13 @@ struct PasswordBody {
 async fn change_password(
     auth: Auth,
     State(app): State<AppState>,
-    headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> ApiResult {
-    let user = writer(&auth)?;
     let new = Password::parse(&body.new_password).map_err(|e| {
         ServiceError::Invalid(orgsso_core::FieldError::new("new_password", e.to_string()))
     })?;
-    let keep = crate::auth::cookie(&headers, SESSION_COOKIE).map(orgsso_core::entropy::sha256_hex);
     app.hub
-        .change_password(user, &body.current_password, new, keep.as_deref())
+        .change_password(&auth.caller, &body.current_password, new)
         .await?;
     no_content()
 }
@@ -277,26 +274,26 @@ async fn add_email(
     State(app): State<AppState>,
     ApiJson(body): ApiJson<EmailBody>,
 ) -> ApiResult {
-    let user = writer(&auth)?;
-    let email = app.hub.add_email(user, Email::parse(&body.email)?).await?;
+    let email = app
+        .hub
+        .add_email(&auth.caller, Email::parse(&body.email)?)
+        .await?;
     created(email_json(&email))
 }
 
 async fn delete_email(auth: Auth, State(app): State<AppState>, Path(id): Path<i64>) -> ApiResult {
-    app.hub.remove_email(writer(&auth)?, EmailId(id)).await?;
+    app.hub.remove_email(&auth.caller, EmailId(id)).await?;
     no_content()
 }
 
 async fn primary_email(auth: Auth, State(app): State<AppState>, Path(id): Path<i64>) -> ApiResult {
-    app.hub
-        .set_primary_email(writer(&auth)?, EmailId(id))
-        .await?;
+    app.hub.set_primary_email(&auth.caller, EmailId(id)).await?;
     no_content()
 }
 
 async fn resend_email(auth: Auth, State(app): State<AppState>, Path(id): Path<i64>) -> ApiResult {
     app.hub
-        .resend_verification(writer(&auth)?, EmailId(id))
+        .resend_verification(&auth.caller, EmailId(id))
         .await?;
     no_content()
 }
@@ -323,9 +320,11 @@ async fn create_token(
     State(app): State<AppState>,
     ApiJson(body): ApiJson<TokenBody>,
 ) -> ApiResult {
-    let user = writer(&auth)?;
     let scope = TokenScope::parse(&body.scope)?;
-    let created_token = app.hub.create_token(user, &body.name, scope).await?;
+    let created_token = app
+        .hub
+        .create_token(&auth.caller, &body.name, scope)
+        .await?;
     let mut value = token_json(&created_token.token);
     value["token"] = json!(created_token.secret.expose());
     created(value)

@@ -76,33 +76,54 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+fn is_api_path(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// The token of `Authorization: Bearer <token>`. The scheme is case-insensitive
+/// (RFC 9110 §11.1); anything else is no bearer token.
+fn bearer_token(value: &HeaderValue) -> Option<&str> {
+    let (scheme, token) = value.to_str().ok()?.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// Middleware: resolves the caller, enforces CSRF on cookie-authenticated
 /// API writes, and hands anonymous browsers a double-submit CSRF cookie.
+/// An unknown bearer token is a 401 on the API; on a page it is ignored.
 pub async fn resolve_caller(
     State(app): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
     let headers = request.headers();
+    let is_api = is_api_path(request.uri().path());
     let mut new_csrf_cookie = None;
-    let auth = if let Some(value) = headers.get(AUTHORIZATION) {
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        match token {
+    let mut by_token = None;
+    if let Some(value) = headers.get(AUTHORIZATION) {
+        let found = match bearer_token(value) {
             Some(token) => match app.hub.caller_from_token(token).await {
-                Ok(Some(caller)) => Auth {
+                Ok(found) => found,
+                Err(err) => return WebError::from(err).into_response(),
+            },
+            None => None,
+        };
+        match found {
+            Some(caller) => {
+                by_token = Some(Auth {
                     caller,
                     via: Via::Token,
                     csrf_token: String::new(),
-                },
-                Ok(None) => return WebError::BadToken.into_response(),
-                Err(err) => return WebError::from(err).into_response(),
-            },
+                })
+            }
+            // A page is public or asks for a login itself: a stale or foreign
+            // `Authorization` header must not turn it into a bare 401.
+            None if !is_api => {}
             None => return WebError::BadToken.into_response(),
         }
+    }
+    let auth = if let Some(auth) = by_token {
+        auth
     } else {
         let session = match cookie(headers, SESSION_COOKIE) {
             Some(value) => match app.hub.caller_from_session(value).await {
@@ -143,7 +164,7 @@ pub async fn resolve_caller(
             }
         }
     };
-    let is_api_write = request.uri().path().starts_with("/api/")
+    let is_api_write = is_api
         && !matches!(
             *request.method(),
             Method::GET | Method::HEAD | Method::OPTIONS
@@ -167,4 +188,36 @@ pub async fn resolve_caller(
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for header in [
+            "Bearer osso_x",
+            "bearer osso_x",
+            "BEARER  osso_x ",
+            " bEaReR osso_x",
+        ] {
+            let value = HeaderValue::from_str(header).unwrap();
+            assert_eq!(bearer_token(&value), Some("osso_x"), "{header:?}");
+        }
+    }
+
+    #[test]
+    fn other_schemes_and_empty_tokens_are_no_bearer_token() {
+        for header in [
+            "Basic YWxpY2U6cHc=",
+            "Bearer",
+            "Bearer   ",
+            "Bearerosso_x",
+            "osso_x",
+        ] {
+            let value = HeaderValue::from_str(header).unwrap();
+            assert_eq!(bearer_token(&value), None, "{header:?}");
+        }
+    }
 }

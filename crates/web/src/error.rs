@@ -48,7 +48,9 @@ impl WebError {
                 S::Conflict(_) | S::LastAdmin | S::DomainClaimed { .. } => StatusCode::CONFLICT,
                 S::NotFound(_) | S::Denied(Denied::NotFound) => StatusCode::NOT_FOUND,
                 S::Denied(Denied::LoginRequired) | S::BadCredentials => StatusCode::UNAUTHORIZED,
-                S::Denied(_) | S::SsoRefused(_) | S::SsoRequired(_) => StatusCode::FORBIDDEN,
+                S::Denied(_) | S::SsoRefused(_) | S::SsoRequired(_) | S::SessionRequired => {
+                    StatusCode::FORBIDDEN
+                }
                 S::InvalidLink => StatusCode::BAD_REQUEST,
                 S::TooManyAttempts { .. } | S::TooManyMails { .. } => StatusCode::TOO_MANY_REQUESTS,
                 S::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -111,6 +113,21 @@ impl WebError {
         }
     }
 
+    /// RFC 9110 asks every 401 to name a scheme; RFC 6750 says how for bearer tokens.
+    fn add_www_authenticate(&self, response: &mut Response) {
+        if self.status() != StatusCode::UNAUTHORIZED {
+            return;
+        }
+        let challenge = match self {
+            WebError::BadToken => r#"Bearer error="invalid_token""#,
+            _ => "Bearer",
+        };
+        response.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static(challenge),
+        );
+    }
+
     fn log_if_internal(&self) {
         if self.is_internal() {
             tracing::error!(error = ?self, "request failed");
@@ -132,6 +149,7 @@ impl IntoResponse for WebError {
         }
         let mut response = (self.status(), Json(json!({ "error": error }))).into_response();
         self.add_retry_after(&mut response);
+        self.add_www_authenticate(&mut response);
         response
     }
 }

@@ -171,6 +171,36 @@ impl MakeRequestId for SequentialIds {
     }
 }
 
+/// The longest request id taken from a client.
+const MAX_CLIENT_REQUEST_ID: usize = 64;
+
+/// A client's request id is kept only if it is a short token of safe characters:
+/// it goes into every log line of the request, where spaces or `key=value` text
+/// could forge fields.
+fn acceptable_request_id(value: &HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= MAX_CLIENT_REQUEST_ID
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Drops a client's request id unless it is exactly one acceptable value, so
+/// [`SetRequestIdLayer`] makes a fresh one.
+async fn sanitize_request_id(mut request: Request) -> Request {
+    let mut values = request.headers().get_all(REQUEST_ID).iter();
+    let keep = match (values.next(), values.next()) {
+        (None, _) => true,
+        (Some(one), None) => acceptable_request_id(one),
+        (Some(_), Some(_)) => false,
+    };
+    if !keep {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    request
+}
+
 async fn record_metrics(State(app): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = method_label(request.method());
@@ -213,6 +243,7 @@ pub fn wrap(router: Router<AppState>, state: AppState) -> Router<AppState> {
             tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, ids))
+        .layer(axum::middleware::map_request(sanitize_request_id))
 }
 
 fn hex_prefix(bytes: &[u8]) -> String {
@@ -252,6 +283,29 @@ async fn metrics(State(app): State<AppState>) -> Response {
 mod tests {
     use super::*;
     use axum::http::Method;
+
+    #[test]
+    fn only_short_safe_request_ids_are_taken_from_clients() {
+        let long = "a".repeat(MAX_CLIENT_REQUEST_ID);
+        for ok in ["abc", "0f3a-12", "trace.id_7", long.as_str()] {
+            assert!(
+                acceptable_request_id(&HeaderValue::from_str(ok).unwrap()),
+                "{ok}"
+            );
+        }
+        let too_long = "a".repeat(MAX_CLIENT_REQUEST_ID + 1);
+        for bad in [
+            "",
+            "forged-2 user=bob",
+            "a\tb",
+            "id;x",
+            "ü",
+            too_long.as_str(),
+        ] {
+            let value = HeaderValue::from_bytes(bad.as_bytes()).unwrap();
+            assert!(!acceptable_request_id(&value), "{bad:?}");
+        }
+    }
 
     #[test]
     fn only_standard_methods_become_labels() {

@@ -439,6 +439,13 @@ pub fn build() -> Value {
                 "content": { "application/json": { "schema": { "oneOf": [r("SsoRequired"), r("Error")] } } }
             });
         }
+        if needs_a_browser_session(method, path) {
+            op["security"] = json!([{ "session": [] }]);
+            op["responses"]["403"] = json!({
+                "description": "Forbidden. Only a logged-in browser session may do this: with an access token the `code` is `session_required`, so a leaked token cannot mint its successor or take over the account's emails",
+                "content": { "application/json": { "schema": r("Error") } }
+            });
+        }
         if let Some(schema) = request {
             op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": r(schema) } } });
         }
@@ -451,7 +458,7 @@ pub fn build() -> Value {
     json!({
         "openapi": "3.0.3",
         "info": { "title": "orgsso API", "version": env!("CARGO_PKG_VERSION"),
-                  "description": "Authenticate with the session cookie (writes then need the X-CSRF-Token header returned by /login and /me) or with `Authorization: Bearer osso_…`." },
+                  "description": "Authenticate with the session cookie (writes then need the X-CSRF-Token header returned by /login and /me) or with `Authorization: Bearer osso_…`; a bad or missing token is a 401 with `WWW-Authenticate: Bearer`. Creating tokens, changing emails and the password need the session." },
         "servers": [{ "url": "/api" }],
         "components": {
             "schemas": schemas(),
@@ -463,6 +470,21 @@ pub fn build() -> Value {
         "security": [{ "bearer": [] }, { "session": [] }, {}],
         "paths": paths,
     })
+}
+
+/// Operations the service allows only to a browser session (`Caller::browser`).
+fn needs_a_browser_session(method: &str, path: &str) -> bool {
+    matches!(
+        (method, path),
+        (
+            "post",
+            "/api/me/password" | "/api/me/emails" | "/api/me/tokens"
+        ) | ("delete", "/api/me/emails/{id}")
+            | (
+                "post",
+                "/api/me/emails/{id}/primary" | "/api/me/emails/{id}/resend"
+            )
+    )
 }
 
 /// Operations in an organization's namespace, which its SSO gate may refuse.

@@ -233,8 +233,12 @@ impl Hub {
         .await
     }
 
+    /// Turns SSO off. Already off, it changes nothing and records nothing.
     pub async fn disable_sso(&self, caller: &Caller, name: &OrgName) -> ServiceResult<()> {
         let org = self.org_admin(caller, name).await?;
+        if self.store.org_sso(org.id).await?.mode == SsoMode::Off {
+            return Ok(());
+        }
         let ended = self.store.disable_sso(org.id).await?;
         self.audit(
             &org,
@@ -246,17 +250,22 @@ impl Hub {
     }
 
     /// Break-glass for the server operator (CLI): no admin session needed,
-    /// a reason always, recorded in the audit log.
+    /// a reason always, recorded in the audit log. Returns the SSO sessions
+    /// ended, or `None` when SSO was already off: then nothing changed and
+    /// nothing was recorded.
     pub async fn operator_disable_sso(
         &self,
         name: &OrgName,
         reason: &str,
-    ) -> ServiceResult<(OrgName, u64)> {
+    ) -> ServiceResult<(OrgName, Option<u64>)> {
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(FieldError::new("reason", "must say why SSO is being disabled").into());
         }
         let org = self.org_by_name_unchecked(name).await?;
+        if self.store.org_sso(org.id).await?.mode == SsoMode::Off {
+            return Ok((org.name, None));
+        }
         let ended = self.store.disable_sso(org.id).await?;
         self.audit(
             &org,
@@ -267,7 +276,7 @@ impl Hub {
             ),
         )
         .await?;
-        Ok((org.name, ended))
+        Ok((org.name, Some(ended)))
     }
 
     /// The org's SSO as the operator sees it (CLI).

@@ -317,15 +317,13 @@ struct PasswordForm {
 async fn change_password(
     auth: Auth,
     State(app): State<AppState>,
-    headers: axum::http::HeaderMap,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<Response, PageError> {
     let user = signed_in(&auth)?;
     let new = Password::parse(&form.new_password).map_err(ServiceError::from)?;
-    let keep = crate::auth::cookie(&headers, SESSION_COOKIE).map(orgsso_core::entropy::sha256_hex);
     match app
         .hub
-        .change_password(user, &form.current_password, new, keep.as_deref())
+        .change_password(&auth.caller, &form.current_password, new)
         .await
     {
         Ok(()) => Ok(Redirect::to("/settings/account?done=password").into_response()),
@@ -416,10 +414,10 @@ async fn add_email(
     State(app): State<AppState>,
     CsrfForm(form): CsrfForm<EmailForm>,
 ) -> Result<Response, PageError> {
-    let user = signed_in(&auth)?.clone();
-    let hub = app.hub.clone();
+    signed_in(&auth)?;
+    let (hub, caller) = (app.hub.clone(), auth.caller.clone());
     email_action(auth, app, "email-added", async move {
-        hub.add_email(&user, Email::parse(&form.email)?).await?;
+        hub.add_email(&caller, Email::parse(&form.email)?).await?;
         Ok(())
     })
     .await
@@ -432,8 +430,8 @@ async fn email_command(
     Path((id, command)): Path<(i64, String)>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
-    let user = signed_in(&auth)?.clone();
-    let (hub, email) = (app.hub.clone(), EmailId(id));
+    signed_in(&auth)?;
+    let (hub, caller, email) = (app.hub.clone(), auth.caller.clone(), EmailId(id));
     let done = match command.as_str() {
         "resend" => "email-sent",
         "primary" => "email-primary",
@@ -442,9 +440,9 @@ async fn email_command(
     };
     email_action(auth, app, done, async move {
         match command.as_str() {
-            "resend" => hub.resend_verification(&user, email).await?,
-            "primary" => hub.set_primary_email(&user, email).await?,
-            _ => hub.remove_email(&user, email).await?,
+            "resend" => hub.resend_verification(&caller, email).await?,
+            "primary" => hub.set_primary_email(&caller, email).await?,
+            _ => hub.remove_email(&caller, email).await?,
         }
         Ok(())
     })
@@ -518,10 +516,14 @@ async fn create_token(
     State(app): State<AppState>,
     CsrfForm(form): CsrfForm<TokenForm>,
 ) -> Result<Response, PageError> {
-    let user = signed_in(&auth)?;
+    signed_in(&auth)?;
     let attempt = async {
         let scope = TokenScope::parse(&form.scope)?;
-        Ok::<_, WebError>(app.hub.create_token(user, &form.name, scope).await?)
+        Ok::<_, WebError>(
+            app.hub
+                .create_token(&auth.caller, &form.name, scope)
+                .await?,
+        )
     };
     match attempt.await {
         // Rendered directly, not redirected: the secret must not travel in a URL.
