@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 pub use reqwest::StatusCode;
+pub mod honest_sso;
 pub mod hostile_op;
 pub mod oidc_provider;
 pub mod operator;

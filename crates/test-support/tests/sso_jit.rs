@@ -5,65 +5,26 @@
 //! OIDC sign-in must carry, members included. Refusals are audited with the
 //! exact reason and write nothing; bad settings are refused naming the field.
 
-use orgsso_test_support::hostile_op::{through_op, HostileOp};
-use orgsso_test_support::{error_of, json_body, Client, StatusCode, TestApp};
+use orgsso_test_support::honest_sso::{location, OidcOrg, ORG};
+use orgsso_test_support::{error_of, json_body, Client, StatusCode};
 use serde_json::{json, Value};
 
-const ORG: &str = "acme";
+/// acme with SSO enabled (optional) through an OIDC configuration saved
+/// with `extra` in its body and tested by alice.
+struct Hub(OidcOrg);
 
-fn location(res: &reqwest::Response) -> String {
-    res.headers()
-        .get(reqwest::header::LOCATION)
-        .unwrap_or_else(|| panic!("no Location (HTTP {})", res.status()))
-        .to_str()
-        .expect("Location")
-        .to_owned()
-}
-
-/// acme, administered by alice, with SSO enabled (optional) through an OIDC
-/// configuration saved with `extra` in its body and tested by alice.
-struct Hub {
-    app: TestApp,
-    admin: Client,
-    op: HostileOp,
+impl std::ops::Deref for Hub {
+    type Target = OidcOrg;
+    fn deref(&self) -> &OidcOrg {
+        &self.0
+    }
 }
 
 impl Hub {
     async fn new(extra: Value) -> Hub {
-        let app = TestApp::spawn().await;
-        let admin = app.user("alice").await;
-        app.org(&admin, ORG).await;
-        let op = HostileOp::start("orgsso-acme", "alice@example.com").await;
-        let mut body = json!({"issuer_url": op.issuer, "client_id": op.client_id, "client_secret": op.client_secret});
-        for (k, v) in extra.as_object().expect("extra fields") {
-            body[k] = v.clone();
-        }
-        let res = admin
-            .post_json(&format!("/api/orgs/{ORG}/sso/oidc"), body)
-            .await;
-        assert_eq!(res.status(), StatusCode::CREATED, "save configuration");
-        let saved = json_body(res).await;
-        let res = through_op(&admin, saved["test_url"].as_str().expect("test_url")).await;
-        assert_eq!(
-            location(&res),
-            format!("/organizations/{ORG}/settings/sso?done=tested")
-        );
-        let res = admin
-            .post_json(
-                &format!("/api/orgs/{ORG}/sso/enable"),
-                json!({"config_id": saved["config_id"], "mode": "optional"}),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::NO_CONTENT, "enable");
-        Hub { app, admin, op }
-    }
-
-    /// `browser` signs in to acme through the IdP as `{name}@example.com`.
-    async fn sign_in(&self, browser: &Client, name: &str) -> reqwest::Response {
-        self.op.set_email(&format!("{name}@example.com"));
-        let res = browser.get(&format!("/organizations/{ORG}/sso")).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "start SSO as {name}");
-        through_op(browser, &location(&res)).await
+        let org = OidcOrg::new(extra).await;
+        org.enable_only("optional").await;
+        Hub(org)
     }
 
     /// Signs `name` in and asserts it went through.
@@ -104,20 +65,7 @@ impl Hub {
     }
 
     async fn audit(&self) -> Vec<String> {
-        let res = self.admin.get(&format!("/api/orgs/{ORG}/sso/audit")).await;
-        json_body(res)
-            .await
-            .as_array()
-            .expect("audit")
-            .iter()
-            .map(|e| {
-                format!(
-                    "{} {}",
-                    e["event"].as_str().unwrap(),
-                    e["detail"].as_str().unwrap()
-                )
-            })
-            .collect()
+        self.audit_events().await
     }
 
     fn audited(entries: &[String], prefix: &str, needles: &[&str]) -> bool {

@@ -6,107 +6,13 @@
 //! in-process OpenID Provider that answers honestly (the real IdPs are driven
 //! by `sso_enforcement.rs`); the hub does not know the difference.
 
-use orgsso_test_support::hostile_op::{through_op, HostileOp};
-use orgsso_test_support::{error_of, json_body, Client, StatusCode, TestApp, PASSWORD};
-use serde_json::{json, Value};
+use orgsso_test_support::honest_sso::{location, OidcOrg, ORG};
+use orgsso_test_support::{error_of, json_body, Client, StatusCode, PASSWORD};
+use serde_json::json;
 
-const ORG: &str = "acme";
-
-fn location(res: &reqwest::Response) -> String {
-    res.headers()
-        .get(reqwest::header::LOCATION)
-        .unwrap_or_else(|| panic!("no Location (HTTP {})", res.status()))
-        .to_str()
-        .expect("Location")
-        .to_owned()
-}
-
-/// acme, administered by alice, with an OIDC configuration at an honest OP
-/// that alice tested with her own email.
-struct Hub {
-    app: TestApp,
-    admin: Client,
-    op: HostileOp,
-    config_id: i64,
-}
-
-impl Hub {
-    async fn new() -> Hub {
-        let app = TestApp::spawn().await;
-        let admin = app.user("alice").await;
-        app.org(&admin, ORG).await;
-        let op = HostileOp::start("orgsso-acme", "alice@example.com").await;
-        let res = admin
-            .post_json(
-                &format!("/api/orgs/{ORG}/sso/oidc"),
-                json!({"issuer_url": op.issuer, "client_id": op.client_id, "client_secret": op.client_secret}),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::CREATED, "save configuration");
-        let saved = json_body(res).await;
-        let res = through_op(&admin, saved["test_url"].as_str().expect("test_url")).await;
-        assert_eq!(
-            location(&res),
-            format!("/organizations/{ORG}/settings/sso?done=tested")
-        );
-        let config_id = saved["config_id"].as_i64().expect("config_id");
-        Hub {
-            app,
-            admin,
-            op,
-            config_id,
-        }
-    }
-
-    /// Enables SSO (`mode`), then signs the admin in through the IdP.
-    async fn enable(&self, mode: &str) {
-        let res = self
-            .admin
-            .post_json(
-                &format!("/api/orgs/{ORG}/sso/enable"),
-                json!({"config_id": self.config_id, "mode": mode}),
-            )
-            .await;
-        assert_eq!(res.status(), StatusCode::NO_CONTENT, "enable {mode}");
-        self.sign_in(&self.admin, "alice").await;
-    }
-
-    /// `browser` signs in to acme through the IdP as `{name}@example.com`.
-    async fn sign_in(&self, browser: &Client, name: &str) -> reqwest::Response {
-        self.op.set_email(&format!("{name}@example.com"));
-        let res = browser.get(&format!("/organizations/{ORG}/sso")).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "start SSO as {name}");
-        through_op(browser, &location(&res)).await
-    }
-
-    async fn member(&self, name: &str) -> Client {
-        let client = self.app.user(name).await;
-        self.app.add_member(&self.admin, ORG, name, "read").await;
-        client
-    }
-
-    async fn state(&self) -> Value {
-        let res = self.admin.get(&format!("/api/orgs/{ORG}/sso")).await;
-        assert_eq!(res.status(), StatusCode::OK, "SSO state");
-        json_body(res).await
-    }
-
-    async fn audit_events(&self) -> Vec<String> {
-        let res = self.admin.get(&format!("/api/orgs/{ORG}/sso/audit")).await;
-        json_body(res)
-            .await
-            .as_array()
-            .expect("audit")
-            .iter()
-            .map(|e| {
-                format!(
-                    "{} {}",
-                    e["event"].as_str().unwrap(),
-                    e["detail"].as_str().unwrap()
-                )
-            })
-            .collect()
-    }
+/// acme with an OIDC configuration alice tested with her own email.
+async fn hub() -> OidcOrg {
+    OidcOrg::new(json!({})).await
 }
 
 /// What `client` gets for acme's organization API: 200, or the error code.
@@ -125,7 +31,7 @@ async fn org_answer(client: &Client) -> String {
 
 #[tokio::test]
 async fn malformed_domains_timeouts_and_modes_are_refused_naming_the_field_and_change_nothing() {
-    let hub = Hub::new().await;
+    let hub = hub().await;
     let before = hub.state().await;
     for (path, body, field) in [
         ("sso/domains", json!({"domain": "*.example.com"}), "domain"),
@@ -199,7 +105,7 @@ async fn malformed_domains_timeouts_and_modes_are_refused_naming_the_field_and_c
 
 #[tokio::test]
 async fn a_domain_belongs_to_one_enabled_organization_and_its_accounts_are_counted() {
-    let hub = Hub::new().await;
+    let hub = hub().await;
     // Two verified accounts at example.com besides alice; one unverified, one at a subdomain.
     for name in ["bob", "carol"] {
         hub.app.user(name).await;
@@ -322,7 +228,7 @@ async fn a_domain_belongs_to_one_enabled_organization_and_its_accounts_are_count
 
 #[tokio::test]
 async fn an_sso_session_belongs_to_the_browser_that_completed_it() {
-    let hub = Hub::new().await;
+    let hub = hub().await;
     hub.enable("enforced").await;
     let bob = hub.member("bob").await;
     assert_eq!(org_answer(&bob).await, "403 sso_required");
@@ -373,7 +279,7 @@ async fn an_sso_session_belongs_to_the_browser_that_completed_it() {
 
 #[tokio::test]
 async fn the_way_in_and_out_stays_open_while_settings_are_gated() {
-    let hub = Hub::new().await;
+    let hub = hub().await;
     hub.enable("enforced").await;
     let bob = hub.member("bob").await;
     assert_eq!(org_answer(&bob).await, "403 sso_required");
@@ -424,7 +330,7 @@ async fn the_way_in_and_out_stays_open_while_settings_are_gated() {
 
 #[tokio::test]
 async fn enabling_again_or_disabling_ends_every_sso_session_and_is_audited() {
-    let hub = Hub::new().await;
+    let hub = hub().await;
     hub.enable("enforced").await;
     let bob = hub.member("bob").await;
     hub.sign_in(&bob, "bob").await;
@@ -490,7 +396,7 @@ async fn enabling_again_or_disabling_ends_every_sso_session_and_is_audited() {
 
 #[tokio::test]
 async fn an_admin_revokes_one_members_sessions_or_everyones_from_the_settings_page() {
-    let hub = Hub::new().await;
+    let hub = hub().await;
     hub.enable("enforced").await;
     let bob = hub.member("bob").await;
     let carol = hub.member("carol").await;
