@@ -4,20 +4,11 @@
 //! tests of the hub's own rules (the real IdPs are driven elsewhere).
 
 use crate::hostile_op::{through_op, HostileOp};
+pub use crate::location;
 use crate::{json_body, Client, StatusCode, TestApp};
 use serde_json::{json, Value};
 
 pub const ORG: &str = "acme";
-
-/// The `Location` of a redirect.
-pub fn location(res: &reqwest::Response) -> String {
-    res.headers()
-        .get(reqwest::header::LOCATION)
-        .unwrap_or_else(|| panic!("no Location (HTTP {})", res.status()))
-        .to_str()
-        .expect("Location")
-        .to_owned()
-}
 
 pub struct OidcOrg {
     pub app: TestApp,

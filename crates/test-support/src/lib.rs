@@ -287,6 +287,16 @@ impl Client {
     }
 }
 
+/// The `Location` of a redirect, panicking with the status when there is none.
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get(reqwest::header::LOCATION)
+        .unwrap_or_else(|| panic!("no Location (HTTP {})", res.status()))
+        .to_str()
+        .expect("Location")
+        .to_owned()
+}
+
 /// Reads a JSON body, panicking with the text when it is not JSON.
 pub async fn json_body(res: reqwest::Response) -> Value {
     let text = res.text().await.expect("body");

@@ -4,21 +4,13 @@
 
 use orgsso_core::{Clock, OrgName, SystemClock, Username};
 use orgsso_test_support::hostile_op::{through_op, Forgery, HostileOp};
+use orgsso_test_support::location;
 use orgsso_test_support::{Client, StatusCode, TestApp};
 
 const ORG: &str = "acme";
 
 fn settings() -> String {
     format!("/organizations/{ORG}/settings/sso")
-}
-
-fn location(res: &reqwest::Response) -> String {
-    res.headers()
-        .get(reqwest::header::LOCATION)
-        .unwrap_or_else(|| panic!("no Location (HTTP {})", res.status()))
-        .to_str()
-        .expect("Location")
-        .to_owned()
 }
 
 /// orgsso with organization `acme` administered by alice.

@@ -10,6 +10,7 @@
 use orgsso_core::{Clock, OrgName, SystemClock, Username};
 use orgsso_store::SsoSession;
 use orgsso_test_support::hostile_op::{op_callback, through_op, Forgery, HostileOp};
+use orgsso_test_support::location;
 use orgsso_test_support::oidc_provider::{
     authenticate, back_at_hub, follow_idp, login, AtIdp, OidcIdp, IDP_PASSWORD,
 };
@@ -20,15 +21,6 @@ const ORG: &str = "acme";
 
 fn settings() -> String {
     format!("/organizations/{ORG}/settings/sso")
-}
-
-fn location(res: &reqwest::Response) -> String {
-    res.headers()
-        .get(reqwest::header::LOCATION)
-        .unwrap_or_else(|| panic!("no Location (HTTP {})", res.status()))
-        .to_str()
-        .expect("Location")
-        .to_owned()
 }
 
 /// orgsso with organization `acme` administered by alice.

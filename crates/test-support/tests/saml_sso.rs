@@ -7,6 +7,7 @@
 
 use orgsso_core::{Clock, OrgName, SystemClock, Username};
 use orgsso_store::SsoSession;
+use orgsso_test_support::location;
 use orgsso_test_support::simplesamlphp::{
     IdpUser, SamlPost, SigningKey, SimpleSamlIdp, SpRegistration,
 };
@@ -35,15 +36,6 @@ async fn world(orgs: &[&str], key: SigningKey) -> Option<World> {
 
 fn settings(org: &str) -> String {
     format!("/organizations/{org}/settings/sso")
-}
-
-fn location(res: &reqwest::Response) -> String {
-    res.headers()
-        .get(reqwest::header::LOCATION)
-        .unwrap_or_else(|| panic!("no Location (HTTP {})", res.status()))
-        .to_str()
-        .expect("Location")
-        .to_owned()
 }
 
 impl World {

@@ -17,6 +17,7 @@
 //! unless `ORGSSO_TEST_REQUIRE_PEERS=1` demands it.
 
 use orgsso_core::{Clock, FixedClock, SystemClock};
+use orgsso_test_support::location;
 use orgsso_test_support::oidc_provider::{authenticate, back_at_hub, OidcIdp, IDP_PASSWORD};
 use orgsso_test_support::operator::{binary, ok, run, stderr, stdout, Place, Server};
 use orgsso_test_support::simplesamlphp::{
@@ -176,15 +177,6 @@ fn saml_user(username: &str, email: &str) -> IdpUser {
         display_name: format!("{username} of acme"),
         groups: Vec::new(),
     }
-}
-
-fn location(res: &reqwest::Response) -> String {
-    res.headers()
-        .get(reqwest::header::LOCATION)
-        .unwrap_or_else(|| panic!("no Location (HTTP {})", res.status()))
-        .to_str()
-        .expect("Location")
-        .to_owned()
 }
 
 async fn text(res: reqwest::Response) -> (StatusCode, String) {

@@ -14,6 +14,7 @@
 
 use orgsso_core::{Clock, SystemClock, Timestamp};
 use orgsso_test_support::hostile_op::{op_callback, HostileOp};
+use orgsso_test_support::location;
 use orgsso_test_support::oidc_provider::back_at_hub;
 use orgsso_test_support::{json_body, Client, StatusCode, TestApp, PASSWORD};
 use serde_json::{json, Value};
@@ -252,15 +253,6 @@ struct World {
     other_org: Person,
     /// One per mode, with a verified email in that organization's domain.
     domain_users: [Person; 3],
-}
-
-fn location(res: &reqwest::Response) -> String {
-    res.headers()
-        .get(reqwest::header::LOCATION)
-        .unwrap_or_else(|| panic!("no Location (HTTP {})", res.status()))
-        .to_str()
-        .expect("Location")
-        .to_owned()
 }
 
 /// `orgsso_saml::percent_encode`: everything but unreserved characters.

@@ -21,6 +21,7 @@
 
 use orgsso_core::{Clock, Entropy, OrgName, SystemClock, Username};
 use orgsso_store::{SsoSession, Store};
+use orgsso_test_support::location;
 use orgsso_test_support::oidc_provider::{authenticate, OidcIdp, IDP_PASSWORD};
 use orgsso_test_support::operator::{binary, free_port, fresh_schema};
 use orgsso_test_support::simplesamlphp::{
@@ -42,15 +43,6 @@ const MAX_LIFETIME_S: &str = "900";
 
 fn settings() -> String {
     format!("/organizations/{ORG}/settings/sso")
-}
-
-fn location(res: &reqwest::Response) -> String {
-    res.headers()
-        .get(reqwest::header::LOCATION)
-        .unwrap_or_else(|| panic!("no Location (HTTP {})", res.status()))
-        .to_str()
-        .expect("Location")
-        .to_owned()
 }
 
 /// The PostgreSQL server the tests use, or `None` (with a note) on SQLite runs.
