@@ -172,6 +172,8 @@ async fn saving_an_issuer_that_is_another_service_does_not_describe_it_to_the_ad
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{issuer}");
         let page = res.text().await.unwrap();
         assert!(page.contains("issuer_url"), "{issuer}: {page}");
+        // The form echoes the issuer the admin typed, whose port may contain "418".
+        let page = page.replace(&issuer, "");
         for leak in [
             "418",
             "teapot",
