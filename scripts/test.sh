@@ -2,7 +2,8 @@
 # Runs the whole orgsso test suite. Installs what the tests need when it is
 # missing (idempotent), then: formatting, lints, every crate's tests on
 # SQLite, the storage and end-to-end tests again on PostgreSQL when
-# ORGSSO_TEST_DATABASE_URL is set, and the SAML corpus against the binary.
+# ORGSSO_TEST_DATABASE_URL is set, the SAML corpus against the binary, and
+# schemathesis against the API's OpenAPI document (scripts/schemathesis.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -62,5 +63,8 @@ if [ -x "$corpus" ] || [ -f "$corpus" ]; then
   bin="${CARGO_TARGET_DIR:-target}/debug/orgsso"
   bash "$corpus" "$bin" | tail -n 5
 fi
+
+say "schemathesis against /api/openapi.json"
+ORGSSO_BIN="${CARGO_TARGET_DIR:-target}/debug/orgsso" scripts/schemathesis.sh
 
 say "all tests passed"

@@ -13,6 +13,9 @@ const CERT: &str = include_str!("../../crates/saml/tests/fixtures/test-idp-rsa.c
 
 struct Fixture {
     config: SpConfig,
+    /// The same, accepting Response-only signatures: a splice that drops the Assertion's
+    /// signature must still yield only the signed identity.
+    response_only: SpConfig,
     now: Timestamp,
     original: VerifiedAssertion,
 }
@@ -30,7 +33,14 @@ fn fixture() -> &'static Fixture {
         let Ok(original) = verify(SIGNED.as_bytes(), &config, now) else {
             panic!("the fuzz fixture no longer verifies");
         };
-        Fixture { config, now, original }
+        let mut response_only = config.clone();
+        response_only.accept_response_only_signature = true;
+        Fixture {
+            config,
+            response_only,
+            now,
+            original,
+        }
     })
 }
 
@@ -50,9 +60,16 @@ fuzz_target!(|data: &[u8]| {
         _ => (data.to_vec(), false),
     };
     let outcome = verify(&input, &f.config, f.now);
+    let response_only = verify(&input, &f.response_only, f.now);
     // Raw inputs may be other genuinely signed responses (the seeds are); a modified copy of
     // the fixture may only ever yield the fixture's own identity.
     if let (Ok(verified), true) = (outcome, spliced) {
         assert_eq!(verified, f.original, "accepted a modified identity");
+    }
+    if let (Ok(verified), true) = (response_only, spliced) {
+        assert_eq!(
+            verified, f.original,
+            "accepted a modified identity with Response-only signatures"
+        );
     }
 });

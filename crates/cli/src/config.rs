@@ -5,6 +5,15 @@ use orgsso_service::{HashingLimits, IdpNetworks};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// How log lines are written: `text` for people, `json` (one object a line,
+/// with the request span's fields) for log collectors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
 #[derive(Clone, Debug, clap::Args)]
 pub struct Config {
     /// Address and port to listen on.

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use orgsso::config::LogFormat;
 use orgsso::{App, Config};
 use orgsso_core::{DisplayName, Email, OrgName, Password, Username};
 use orgsso_service::SignupRequest;
@@ -17,8 +18,14 @@ mod saml_verify;
 )]
 struct Cli {
     /// Log format: `text` for people, `json` for log collectors.
-    #[arg(long, env = "ORGSSO_LOG_FORMAT", default_value = "text", global = true)]
-    log_format: String,
+    #[arg(
+        long,
+        env = "ORGSSO_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -142,7 +149,7 @@ fn main() -> ExitCode {
     if let Command::Saml(SamlCommand::Verify(args)) = cli.command {
         return saml_verify::run(args);
     }
-    init_logging(&cli.log_format);
+    init_logging(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -162,16 +169,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(format: &str) {
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ORGSSO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    if format == "json" {
-        builder.json().flatten_event(true).init();
-    } else {
-        builder.init();
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.init(),
     }
 }
 

@@ -2,7 +2,10 @@
 //! ACS endpoint. Exit 0 with the identity as JSON, 1 with the rejection, 2 for bad usage.
 
 use orgsso_core::{Clock, SystemClock, Timestamp};
-use orgsso_saml::{IdpCertificate, SpConfig, DEFAULT_CLOCK_SKEW_S, MAX_RESPONSE_BYTES};
+use orgsso_saml::{
+    IdpCertificate, Rejection, SpConfig, SpDecryptionKey, DEFAULT_CLOCK_SKEW_S,
+    MAX_DECRYPTION_KEYS, MAX_RESPONSE_BYTES,
+};
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +36,14 @@ pub struct SamlVerifyArgs {
     /// Accept RSA-SHA1 signatures and SHA-1 digests (legacy IdPs).
     #[arg(long)]
     allow_sha1: bool,
+    /// Accept a Response whose own signature covers its one, unsigned Assertion
+    /// (Shibboleth's default); without it such a Response is refused.
+    #[arg(long)]
+    accept_response_only_signature: bool,
+    /// The SP's private key (PEM, PKCS#8 or PKCS#1 RSA) to decrypt an EncryptedAssertion;
+    /// repeat during a key rotation (each is tried).
+    #[arg(long = "sp-key", value_name = "FILE")]
+    sp_keys: Vec<PathBuf>,
     /// File holding the raw XML or base64 SAMLResponse; `-` for standard input.
     #[arg(value_name = "RESPONSE")]
     response: PathBuf,
@@ -64,7 +75,10 @@ pub fn run(args: SamlVerifyArgs) -> ExitCode {
         },
         Err(rejection) => {
             // One line, whatever text the IdP put in the values quoted by the message.
-            let message = rejection.to_string().replace(['\n', '\r'], " ");
+            let mut message = rejection.to_string().replace(['\n', '\r'], " ");
+            if rejection == Rejection::EncryptedAssertion && args.sp_keys.is_empty() {
+                message.push_str(" (give the SP's private key with --sp-key to decrypt it)");
+            }
             eprintln!("rejected: {}: {message}", rejection.code());
             ExitCode::from(1)
         }
@@ -87,6 +101,19 @@ fn prepare(args: &SamlVerifyArgs) -> Result<(SpConfig, Vec<u8>), String> {
         .expected_in_response_to
         .clone_from(&args.in_response_to);
     config.allow_sha1 = args.allow_sha1;
+    config.accept_response_only_signature = args.accept_response_only_signature;
+    if args.sp_keys.len() > MAX_DECRYPTION_KEYS {
+        return Err(format!(
+            "at most {MAX_DECRYPTION_KEYS} --sp-key files are tried"
+        ));
+    }
+    for path in &args.sp_keys {
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read SP key {}: {e}", path.display()))?;
+        let key = SpDecryptionKey::from_pem(&pem)
+            .map_err(|e| format!("SP key {}: {e}", path.display()))?;
+        config.decryption_keys.push(key);
+    }
 
     // Read one byte past any acceptable size so oversize input is reported by the verifier
     // without buffering an unbounded stream.

@@ -58,6 +58,12 @@ impl EmailDomain {
                 "must be a domain such as example.com, without spaces",
             ));
         }
+        if let Some(code) = crate::unicode::first_invisible(&value) {
+            return Err(FieldError::new(
+                FIELD,
+                format!("contains an invisible or control character ({code})"),
+            ));
+        }
         let unbracketed = value
             .strip_prefix('[')
             .and_then(|v| v.strip_suffix(']'))
@@ -75,6 +81,19 @@ impl EmailDomain {
         // A trailing dot only marks the name as fully qualified.
         let domain = ascii.strip_suffix('.').unwrap_or(&ascii);
         check_syntax(domain)?;
+        // Judged as shown, so a label sent as `xn--…` cannot hide a mix.
+        let (shown, _) = idna::domain_to_unicode(domain);
+        for label in shown.split('.') {
+            if let Some(scripts) = crate::unicode::mixed_scripts(label) {
+                return Err(FieldError::new(
+                    FIELD,
+                    format!(
+                        "has a label ({label}) mixing {} letters, which can imitate another domain",
+                        scripts.join(" and ")
+                    ),
+                ));
+            }
+        }
         if is_public_suffix(domain) {
             return Err(FieldError::new(
                 FIELD,
@@ -268,6 +287,10 @@ mod tests {
             ("s3.amazonaws.com", "is a public suffix (s3.amazonaws.com)"),
             ("anything.ck", "is a public suffix (anything.ck)"),
             ("公司.cn", "is a public suffix (xn--55qx5d.cn)"),
+            ("exam\u{200b}ple.com", "invisible"),
+            ("exam\u{ad}ple.com", "invisible"),
+            ("pаypal.com", "mixing Latin and Cyrillic"),
+            ("xn--pypal-4ve.com", "mixing Latin and Cyrillic"),
         ] {
             let err = EmailDomain::parse(raw).unwrap_err();
             assert_eq!(err.field, "domain", "{raw:?}");

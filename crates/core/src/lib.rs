@@ -13,6 +13,7 @@ pub mod redirect;
 pub mod repo;
 pub mod role;
 pub mod secret;
+pub mod unicode;
 
 pub use clock::{Clock, FixedClock, SystemClock, Timestamp};
 pub use domain::{DomainError, EmailDomain};

@@ -8,7 +8,7 @@ use std::fmt;
 pub type NameError = FieldError;
 
 /// Path segments the web UI uses for itself; nobody may own them.
-const RESERVED: &[&str] = &[
+pub const RESERVED: &[&str] = &[
     "api",
     "admin",
     "login",
@@ -108,23 +108,33 @@ name_type!(Username, "username", 39, true);
 name_type!(OrgName, "name", 39, true);
 name_type!(RepoName, "name", 96, false);
 
-/// A free-text label shown next to a name. Control characters are refused.
+/// A free-text label shown next to a name, in NFC. Control, invisible and
+/// bidirectional formatting characters are refused: they make one name look like
+/// another, or reorder the text shown after it. Empty means "use the name itself",
+/// which the service substitutes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DisplayName(String);
 
 impl DisplayName {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
-        let value = raw.trim();
+        let value = crate::unicode::nfc(raw.trim());
         if value.chars().count() > 100 {
             return Err(FieldError::new(
                 field,
                 "must be at most 100 characters long",
             ));
         }
-        if value.chars().any(char::is_control) {
-            return Err(FieldError::new(field, "may not contain control characters"));
+        if let Some(code) = crate::unicode::first_invisible(&value) {
+            return Err(FieldError::new(
+                field,
+                format!("may not contain control or invisible characters ({code})"),
+            ));
         }
-        Ok(Self(value.to_owned()))
+        Ok(Self(value.into_owned()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -167,13 +177,44 @@ mod tests {
     }
 
     #[test]
-    fn display_names_refuse_control_characters() {
-        assert!(DisplayName::parse("display_name", "Ada\u{0}").is_err());
-        assert_eq!(
-            DisplayName::parse("display_name", "  Ada L. ")
-                .unwrap()
-                .as_str(),
-            "Ada L."
-        );
+    fn display_names_refuse_control_and_invisible_characters() {
+        for (raw, code) in [
+            ("Ada\u{0}", "U+0000"),
+            ("Ada\u{200b}", "U+200B"),
+            ("\u{202e}Ada", "U+202E"),
+            ("A\u{2066}da\u{2069}", "U+2066"),
+            ("Ada\u{feff}", "U+FEFF"),
+            ("Ada\u{2028}Lovelace", "U+2028"),
+        ] {
+            let err = DisplayName::parse("display_name", raw).unwrap_err();
+            assert_eq!(err.field, "display_name", "{raw:?}");
+            assert!(err.message.contains(code), "{raw:?}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn display_names_are_trimmed_and_composed() {
+        for (raw, want) in [
+            ("  Ada L. ", "Ada L."),
+            ("Rene\u{301}e", "Ren\u{e9}e"),
+            ("", ""),
+            (" \u{3000} ", ""),
+        ] {
+            assert_eq!(
+                DisplayName::parse("display_name", raw).unwrap().as_str(),
+                want,
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn display_names_keep_other_characters() {
+        for name in ["Ada Lovelace", "Жанна", "山田太郎", "محمد", "Zoë 🚀"] {
+            assert_eq!(
+                DisplayName::parse("display_name", name).unwrap().as_str(),
+                name
+            );
+        }
     }
 }

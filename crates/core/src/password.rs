@@ -20,7 +20,8 @@ impl Password {
         if n < 8 {
             return Err(PasswordError::TooShort);
         }
-        if raw.len() > 256 {
+        // Characters, as the message and the API document say; at most 1 KiB.
+        if n > 256 {
             return Err(PasswordError::TooLong);
         }
         Ok(Self(Secret::new(raw.to_owned())))

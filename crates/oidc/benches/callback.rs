@@ -49,6 +49,8 @@ fn bench(c: &mut Criterion) {
         client_secret: Secret::new("bench-secret".into()),
         scopes: ProviderSettings::default_scopes(),
         email_claim: EmailClaim::Email,
+        max_age_s: None,
+        prompt_login: false,
     };
 
     let mut group = c.benchmark_group("callback");

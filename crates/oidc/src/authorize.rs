@@ -3,7 +3,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use openidconnect::core::CoreAuthenticationFlow;
+use openidconnect::core::{CoreAuthPrompt, CoreAuthenticationFlow};
 use openidconnect::{CsrfToken, Nonce, PkceCodeChallenge, PkceCodeVerifier, Scope};
 use orgsso_core::{Entropy, Secret};
 use subtle::ConstantTimeEq;
@@ -52,6 +52,12 @@ pub fn authorization_request(
             move || Nonce::new(nonce_for_url),
         )
         .set_pkce_challenge(challenge);
+    if let Some(max_age) = settings.max_age_s {
+        request = request.set_max_age(std::time::Duration::from_secs(u64::from(max_age)));
+    }
+    if settings.prompt_login {
+        request = request.add_prompt(CoreAuthPrompt::Login);
+    }
     for scope in &settings.scopes {
         // `openid` is always added by the client; duplicates would only lengthen the URL.
         let scope = scope.trim();
@@ -118,6 +124,8 @@ mod tests {
             client_secret: Secret::new("secret".into()),
             scopes: vec!["openid".into(), "email".into(), "groups".into()],
             email_claim: Default::default(),
+            max_age_s: None,
+            prompt_login: false,
         }
     }
 
@@ -153,6 +161,27 @@ mod tests {
         );
         assert_eq!(get("code_challenge"), Some(expected_challenge.as_str()));
         assert!(!req.url.contains(req.pkce_verifier.expose().as_str()));
+    }
+
+    #[test]
+    fn max_age_and_prompt_login_are_sent_when_configured() {
+        let redirect = RedirectUri::parse("https://hub.example/cb").unwrap();
+        let plain = authorization_request(&provider(), &settings(), &redirect, &OsEntropy);
+        let q = query(&plain.url);
+        assert!(
+            !q.iter().any(|(k, _)| k == "max_age" || k == "prompt"),
+            "{q:?}"
+        );
+        let strict = ProviderSettings {
+            max_age_s: Some(900),
+            prompt_login: true,
+            ..settings()
+        };
+        let req = authorization_request(&provider(), &strict, &redirect, &OsEntropy);
+        let q = query(&req.url);
+        let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("max_age"), Some("900"));
+        assert_eq!(get("prompt"), Some("login"));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Finishing a login: exchanges the code (with the PKCE verifier), validates the ID token,
-//! refetches the JWKS once on an unknown key, reads userinfo when the ID token lacks the
+//! Finishing a login: exchanges the code (with the PKCE verifier), validates the ID token
+//! with the provider's current keys (refreshed when their cache lifetime is over, refetched
+//! on an unknown key within the rate limit), reads userinfo when the ID token lacks the
 //! email claim, and checks the email.
 
 use openidconnect::core::{CoreGenderClaim, CoreTokenResponse};
@@ -12,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::client;
-use crate::discovery::{network_failure, operator_log, parse_failure, HttpClient};
+use crate::discovery::{network_failure, operator_log, parse_failure, HttpClient, Refetch};
 use crate::rejection::truncate;
-use crate::verify::{verify_id_token, VerifiedIdToken};
+use crate::verify::{missing_required_claim, verify_id_token, VerifiedIdToken};
 use crate::{EmailClaim, Provider, ProviderSettings, RedirectUri, Rejection};
 
 /// What the callback brought and what was stored when the login started.
@@ -127,17 +128,25 @@ async fn exchange(
             }
             // A body that names an access token came from an IdP, so the parse error says
             // what to fix; any other body (an error page, another service) is not quoted.
-            RequestTokenError::Parse(err, body) => Rejection::TokenResponseInvalid {
-                reason: match parse_failure(
+            RequestTokenError::Parse(err, body) => {
+                let reason = parse_failure(
                     url,
                     &body,
                     "access_token",
                     &format!("{} (at {})", err.inner(), err.path()),
-                ) {
-                    reason if reason.is_empty() => NOT_A_TOKEN_RESPONSE.to_owned(),
-                    reason => reason,
-                },
-            },
+                );
+                // An ID token without `sub` (or another required claim) is named plainly.
+                match missing_required_claim(&body) {
+                    Some(rejection) if !reason.is_empty() => rejection,
+                    _ => Rejection::TokenResponseInvalid {
+                        reason: if reason.is_empty() {
+                            NOT_A_TOKEN_RESPONSE.to_owned()
+                        } else {
+                            reason
+                        },
+                    },
+                }
+            }
             RequestTokenError::Other(detail) => {
                 operator_log(url, &detail);
                 Rejection::TokenResponseInvalid {
@@ -159,9 +168,9 @@ async fn verify_with_refetch(
     now: Timestamp,
     max_skew_s: u32,
 ) -> Result<VerifiedIdToken, Rejection> {
-    let verify = |keys: std::sync::Arc<crate::keys::JwkSet>| {
+    let verify = |keys: &crate::keys::JwkSet| {
         verify_id_token(
-            &keys,
+            keys,
             provider.issuer(),
             settings,
             response,
@@ -170,25 +179,30 @@ async fn verify_with_refetch(
             max_skew_s,
         )
     };
-    match verify(provider.keys()) {
-        Err(Rejection::UnknownKey { kid, .. }) => match provider.refetch_jwks(http, now).await {
-            Ok(true) => verify(provider.keys()).map_err(|e| match e {
-                Rejection::UnknownKey { kid, .. } => Rejection::UnknownKey {
+    let snapshot = provider.current_keys(http, now).await;
+    match verify(&snapshot.keys) {
+        Err(Rejection::UnknownKey { kid, .. }) => {
+            match provider.refetch_on_miss(http, &snapshot, now).await {
+                // Fetched by this callback or by the one it waited for: check again.
+                Refetch::Reloaded => {
+                    verify(&provider.key_snapshot().keys).map_err(|e| match e {
+                        Rejection::UnknownKey { kid, .. } => Rejection::UnknownKey {
+                            kid,
+                            detail: "not even after refetching the key set",
+                        },
+                        other => other,
+                    })
+                }
+                Refetch::RateLimited => Err(Rejection::UnknownKey {
                     kid,
-                    detail: "not even after refetching the key set",
-                },
-                other => other,
-            }),
-            Ok(false) => Err(Rejection::UnknownKey {
-                kid,
-                detail:
-                    "the key set was refetched less than a minute ago, so it was not fetched again",
-            }),
-            Err(_) => Err(Rejection::UnknownKey {
-                kid,
-                detail: "refetching the key set failed",
-            }),
-        },
+                    detail: "an unknown key made the hub refetch the key set less than a minute ago, so it was not fetched again",
+                }),
+                Refetch::Failed => Err(Rejection::UnknownKey {
+                    kid,
+                    detail: "refetching the key set failed",
+                }),
+            }
+        }
         other => other,
     }
 }

@@ -1,6 +1,8 @@
 //! OpenID Provider discovery and the provider's signing keys: fetches and checks the discovery
-//! document, then keeps the JWKS cached, refetching it on an unknown `kid` at most once per
-//! [`JWKS_REFETCH_INTERVAL_S`].
+//! document, then keeps the JWKS cached for as long as its `Cache-Control: max-age` (or
+//! `Expires`) says, within [`JWKS_MIN_LIFETIME_S`]..[`JWKS_MAX_LIFETIME_S`], and refetches it on
+//! an unknown `kid` at most once per [`JWKS_REFETCH_INTERVAL_S`], counted from the first miss.
+//! Every fetch is single-flight: concurrent callbacks wait for the one fetch, then re-check.
 
 use openidconnect::core::{
     CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
@@ -32,6 +34,16 @@ pub struct HttpClient {
 /// into a request amplifier against the IdP.
 pub const JWKS_REFETCH_INTERVAL_S: i64 = 60;
 
+/// How long a key set is trusted when its response carries no usable cache header.
+pub const JWKS_DEFAULT_LIFETIME_S: i64 = 3600;
+/// Bounds on what the IdP's cache headers may ask: a key it withdraws stops being trusted
+/// within a day, and `max-age=0` (or `no-store`) does not make every login fetch the keys.
+pub const JWKS_MIN_LIFETIME_S: i64 = 5 * 60;
+pub const JWKS_MAX_LIFETIME_S: i64 = 24 * 3600;
+/// How long expired keys keep verifying while every refresh fails (the IdP's key endpoint
+/// is down, not its keys withdrawn); after that its tokens are refused.
+pub const JWKS_MAX_STALE_S: i64 = 24 * 3600;
+
 /// Discovery documents and key sets are small; anything larger is not one.
 const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
 
@@ -57,6 +69,10 @@ pub enum DiscoveryError {
     InvalidIssuerUrl { value: String },
     #[error("the issuer URL {value:?} must use https (plain http is only allowed on localhost)")]
     InsecureIssuerUrl { value: String },
+    /// OIDC Discovery appends the well-known path itself; a pasted discovery URL would
+    /// otherwise be fetched with the path doubled and fail with a bare 404.
+    #[error("the issuer URL {value:?} is the discovery document's address; drop `/.well-known/openid-configuration` and enter the issuer itself: {issuer}")]
+    DiscoveryUrlAsIssuer { value: String, issuer: String },
     /// `reason` is empty or this server's refusal of the address: never what the network
     /// said (connection refused, timed out), which would let an admin map the operator's
     /// network. The operator's log has the detail.
@@ -107,6 +123,7 @@ impl DiscoveryError {
         match self {
             Self::InvalidIssuerUrl { .. } => "oidc.invalid_issuer_url",
             Self::InsecureIssuerUrl { .. } => "oidc.insecure_issuer_url",
+            Self::DiscoveryUrlAsIssuer { .. } => "oidc.issuer_is_discovery_url",
             Self::Unreachable { .. } => "oidc.discovery_unreachable",
             Self::NotDiscoveryDocument { .. } => "oidc.not_discovery_document",
             Self::IssuerMismatch { .. } => "oidc.discovery_issuer_mismatch",
@@ -167,12 +184,41 @@ struct Inner {
     token_url: TokenUrl,
     client_auth: ClientAuth,
     jwks: RwLock<JwksState>,
+    /// Held for the whole of a JWKS fetch: the single flight others wait behind.
+    fetching: tokio::sync::Mutex<()>,
 }
 
 #[derive(Clone)]
 struct JwksState {
     keys: Arc<JwkSet>,
+    /// Bumped by every successful fetch, so a waiter knows the keys changed under it.
+    generation: u64,
+    /// When the keys last came from the IdP.
     fetched_at: Timestamp,
+    /// When they are to be fetched again (their cache lifetime, or a retry after a failure).
+    refresh_at: Timestamp,
+    /// When the keys stop being trusted if no refresh succeeds.
+    trusted_until: Timestamp,
+    /// When an unknown `kid` last caused a fetch; none before the first miss.
+    last_miss_fetch: Option<Timestamp>,
+}
+
+/// A key set as read at one moment, and which fetch it came from.
+#[derive(Clone)]
+pub(crate) struct KeySnapshot {
+    pub(crate) keys: Arc<JwkSet>,
+    generation: u64,
+}
+
+/// What a refetch on an unknown `kid` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refetch {
+    /// The keys are newer than the caller's snapshot (its own fetch, or one it waited for).
+    Reloaded,
+    /// An unknown `kid` caused a fetch less than [`JWKS_REFETCH_INTERVAL_S`] ago.
+    RateLimited,
+    /// The fetch failed; the old keys stay.
+    Failed,
 }
 
 impl fmt::Debug for Provider {
@@ -232,6 +278,14 @@ impl Provider {
         self.read_jwks().keys
     }
 
+    pub(crate) fn key_snapshot(&self) -> KeySnapshot {
+        let state = self.read_jwks();
+        KeySnapshot {
+            keys: state.keys,
+            generation: state.generation,
+        }
+    }
+
     fn read_jwks(&self) -> JwksState {
         // A poisoned lock only means another thread panicked mid-update of a plain value;
         // the old or new key set are both usable.
@@ -241,31 +295,99 @@ impl Provider {
         }
     }
 
-    /// Refetches the key set if the rate limit allows; returns whether it did. A failed
-    /// fetch keeps the old keys and still counts against the limit.
-    pub(crate) async fn refetch_jwks(
-        &self,
-        http: &HttpClient,
-        now: Timestamp,
-    ) -> Result<bool, DiscoveryError> {
-        {
-            let mut state = match self.inner.jwks.write() {
-                Ok(state) => state,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            if !refetch_due(state.fetched_at, now) {
-                return Ok(false);
-            }
-            // Claim the slot before the request so concurrent callbacks do not all fetch.
-            state.fetched_at = now;
-        }
-        let keys = fetch_jwks(http, self.inner.metadata.jwks_uri().url()).await?;
+    fn update_jwks(&self, update: impl FnOnce(&mut JwksState)) {
         let mut state = match self.inner.jwks.write() {
             Ok(state) => state,
             Err(poisoned) => poisoned.into_inner(),
         };
-        state.keys = Arc::new(keys);
-        Ok(true)
+        update(&mut state);
+    }
+
+    /// The keys to verify with at `now`: the cached set, fetched anew first when its cache
+    /// lifetime is over (one fetch for all concurrent callers). A failed refresh keeps the
+    /// old keys, retried at most once per [`JWKS_REFETCH_INTERVAL_S`], for up to
+    /// [`JWKS_MAX_STALE_S`]; then none are trusted.
+    pub(crate) async fn current_keys(&self, http: &HttpClient, now: Timestamp) -> KeySnapshot {
+        if now < self.read_jwks().refresh_at {
+            return self.trusted_snapshot(now);
+        }
+        let _flight = self.inner.fetching.lock().await;
+        // Another caller may have refreshed while this one waited.
+        if now >= self.read_jwks().refresh_at {
+            let url = self.inner.metadata.jwks_uri().url();
+            match fetch_jwks(http, url, now).await {
+                Ok((keys, lifetime)) => self.store_keys(keys, now, lifetime),
+                Err(e) => {
+                    tracing::warn!(issuer = %self.issuer(), error = %e, "the identity provider's key set could not be refreshed; the cached keys stay in use until they expire");
+                    self.update_jwks(|s| s.refresh_at = now.plus_seconds(JWKS_REFETCH_INTERVAL_S));
+                }
+            }
+        }
+        self.trusted_snapshot(now)
+    }
+
+    fn trusted_snapshot(&self, now: Timestamp) -> KeySnapshot {
+        let state = self.read_jwks();
+        let keys = if now < state.trusted_until {
+            state.keys
+        } else {
+            Arc::new(JwkSet::new(Vec::new()))
+        };
+        KeySnapshot {
+            keys,
+            generation: state.generation,
+        }
+    }
+
+    fn store_keys(&self, keys: JwkSet, now: Timestamp, lifetime_s: i64) {
+        self.update_jwks(|s| {
+            s.keys = Arc::new(keys);
+            s.generation += 1;
+            s.fetched_at = now;
+            s.refresh_at = now.plus_seconds(lifetime_s);
+            s.trusted_until = now.plus_seconds(lifetime_s + JWKS_MAX_STALE_S);
+        });
+    }
+
+    /// Refetches the key set because a token named a key it does not hold, unless the
+    /// keys changed since `seen` was taken (then the caller just re-checks) or an unknown
+    /// key caused a fetch less than [`JWKS_REFETCH_INTERVAL_S`] ago. Concurrent callers
+    /// wait for the one fetch. A failed fetch keeps the old keys and counts against the
+    /// limit.
+    pub(crate) async fn refetch_on_miss(
+        &self,
+        http: &HttpClient,
+        seen: &KeySnapshot,
+        now: Timestamp,
+    ) -> Refetch {
+        let _flight = self.inner.fetching.lock().await;
+        let state = self.read_jwks();
+        if state.generation != seen.generation {
+            return Refetch::Reloaded;
+        }
+        if state
+            .last_miss_fetch
+            .is_some_and(|last| !refetch_due(last, now))
+        {
+            return Refetch::RateLimited;
+        }
+        self.update_jwks(|s| s.last_miss_fetch = Some(now));
+        match fetch_jwks(http, self.inner.metadata.jwks_uri().url(), now).await {
+            Ok((keys, lifetime)) => {
+                self.store_keys(keys, now, lifetime);
+                tracing::info!(issuer = %self.issuer(), "an ID token named an unknown key; the identity provider's key set was fetched again");
+                Refetch::Reloaded
+            }
+            Err(_) => Refetch::Failed,
+        }
+    }
+
+    /// The scopes the IdP lists in `scopes_supported`, when it publishes the list.
+    pub fn scopes_supported(&self) -> Option<Vec<String>> {
+        self.inner
+            .metadata
+            .scopes_supported()
+            .map(|scopes| scopes.iter().map(|s| s.as_str().to_owned()).collect())
     }
 
     /// Builds a provider from already-fetched documents, for benchmarks and offline checks.
@@ -280,7 +402,14 @@ impl Provider {
         let metadata = parse_metadata(&issuer, url.as_str(), discovery_json)?;
         let (token_url, client_auth) = check_metadata(&metadata)?;
         let keys = parse_jwks(metadata.jwks_uri().url().as_str(), jwks_json)?;
-        Ok(Self::new(metadata, token_url, client_auth, keys, now))
+        Ok(Self::new(
+            metadata,
+            token_url,
+            client_auth,
+            keys,
+            now,
+            JWKS_DEFAULT_LIFETIME_S,
+        ))
     }
 
     fn new(
@@ -289,6 +418,7 @@ impl Provider {
         client_auth: ClientAuth,
         keys: JwkSet,
         now: Timestamp,
+        lifetime_s: i64,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -297,10 +427,20 @@ impl Provider {
                 client_auth,
                 jwks: RwLock::new(JwksState {
                     keys: Arc::new(keys),
+                    generation: 0,
                     fetched_at: now,
+                    refresh_at: now.plus_seconds(lifetime_s),
+                    trusted_until: now.plus_seconds(lifetime_s + JWKS_MAX_STALE_S),
+                    last_miss_fetch: None,
                 }),
+                fetching: tokio::sync::Mutex::new(()),
             }),
         }
+    }
+
+    /// When the cached keys were last fetched, for the admin's diagnostics.
+    pub fn keys_fetched_at(&self) -> Timestamp {
+        self.read_jwks().fetched_at
     }
 }
 
@@ -339,8 +479,15 @@ pub async fn discover(
     if let Some(userinfo) = metadata.userinfo_endpoint() {
         check_address(http, "userinfo", userinfo.url())?;
     }
-    let keys = fetch_jwks(http, metadata.jwks_uri().url()).await?;
-    Ok(Provider::new(metadata, token_url, client_auth, keys, now))
+    let (keys, lifetime) = fetch_jwks(http, metadata.jwks_uri().url(), now).await?;
+    Ok(Provider::new(
+        metadata,
+        token_url,
+        client_auth,
+        keys,
+        now,
+        lifetime,
+    ))
 }
 
 /// Refuses a URL whose host is an IP literal the operator's policy forbids (host names
@@ -359,7 +506,21 @@ fn check_address(
         })
 }
 
+/// The path OIDC Discovery appends to the issuer.
+const WELL_KNOWN: &str = "/.well-known/openid-configuration";
+
 fn parse_issuer(issuer_url: &str) -> Result<IssuerUrl, DiscoveryError> {
+    let trimmed = issuer_url.trim();
+    if let Some(issuer) = trimmed
+        .trim_end_matches('/')
+        .strip_suffix(WELL_KNOWN)
+        .filter(|issuer| !issuer.is_empty())
+    {
+        return Err(DiscoveryError::DiscoveryUrlAsIssuer {
+            value: issuer_url.to_owned(),
+            issuer: issuer.to_owned(),
+        });
+    }
     let issuer = IssuerUrl::new(issuer_url.trim().to_owned()).map_err(|_| {
         DiscoveryError::InvalidIssuerUrl {
             value: issuer_url.to_owned(),
@@ -393,10 +554,7 @@ fn is_secure(url: &openidconnect::url::Url) -> bool {
 
 fn discovery_url(issuer: &IssuerUrl) -> String {
     // OIDC Discovery 1.0 §4: append to the issuer, keeping its path.
-    format!(
-        "{}/.well-known/openid-configuration",
-        issuer.as_str().trim_end_matches('/')
-    )
+    format!("{}{WELL_KNOWN}", issuer.as_str().trim_end_matches('/'))
 }
 
 fn parse_metadata(issuer: &IssuerUrl, url: &str, body: &[u8]) -> Result<Metadata, DiscoveryError> {
@@ -482,19 +640,73 @@ fn check_metadata(metadata: &Metadata) -> Result<(TokenUrl, ClientAuth), Discove
     Ok((token_endpoint.clone(), auth))
 }
 
+/// The key set and how many seconds it may be cached (see [`cache_lifetime`]).
 async fn fetch_jwks(
     http: &HttpClient,
     url: &openidconnect::url::Url,
-) -> Result<JwkSet, DiscoveryError> {
-    let body = get(http, url.as_str())
-        .await
-        .map_err(|e| DiscoveryError::JwksUnreachable {
+    now: Timestamp,
+) -> Result<(JwkSet, i64), DiscoveryError> {
+    let (body, headers) = get_with_headers(http, url.as_str()).await.map_err(|e| {
+        DiscoveryError::JwksUnreachable {
             url: url.to_string(),
             reason: match e {
                 Fetch::Unreachable(reason) | Fetch::Answered(reason) => reason,
             },
-        })?;
-    parse_jwks(url.as_str(), &body)
+        }
+    })?;
+    let keys = parse_jwks(url.as_str(), &body)?;
+    Ok((keys, cache_lifetime(&headers, now)))
+}
+
+/// How long a key set may be cached, from its response headers (RFC 9111): `no-store` or
+/// `no-cache` ask for the least, `max-age` wins over `Expires` (counted from the response's
+/// `Date`, else from `now`); an unreadable `Expires` means already expired. Always within
+/// [`JWKS_MIN_LIFETIME_S`]..=[`JWKS_MAX_LIFETIME_S`]; [`JWKS_DEFAULT_LIFETIME_S`] when the
+/// headers say nothing.
+pub(crate) fn cache_lifetime(
+    headers: &openidconnect::reqwest::header::HeaderMap,
+    now: Timestamp,
+) -> i64 {
+    let clamp = |s: i64| s.clamp(JWKS_MIN_LIFETIME_S, JWKS_MAX_LIFETIME_S);
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(cache_control) = text("cache-control") {
+        let mut max_age = None;
+        for directive in cache_control.split(',') {
+            let directive = directive.trim().to_ascii_lowercase();
+            if directive == "no-store" || directive == "no-cache" {
+                return JWKS_MIN_LIFETIME_S;
+            }
+            if let Some(value) = directive.strip_prefix("max-age=") {
+                max_age = Some(
+                    value
+                        .trim_matches('"')
+                        .parse::<u64>()
+                        .map_or(0, |v| i64::try_from(v).unwrap_or(i64::MAX)),
+                );
+            }
+        }
+        if let Some(max_age) = max_age {
+            return clamp(max_age);
+        }
+    }
+    if let Some(expires) = text("expires") {
+        let http_date = |v: &str| {
+            chrono::DateTime::parse_from_rfc2822(v)
+                .ok()
+                .map(|d| d.timestamp())
+        };
+        let Some(expires) = http_date(expires) else {
+            return JWKS_MIN_LIFETIME_S;
+        };
+        let base = text("date").and_then(http_date).unwrap_or(now.unix());
+        return clamp(expires.saturating_sub(base));
+    }
+    JWKS_DEFAULT_LIFETIME_S
 }
 
 fn parse_jwks(url: &str, body: &[u8]) -> Result<JwkSet, DiscoveryError> {
@@ -570,6 +782,13 @@ pub async fn fetch_document(http: &HttpClient, url: &str) -> Result<Vec<u8>, Str
 }
 
 async fn get(http: &HttpClient, url: &str) -> Result<Vec<u8>, Fetch> {
+    get_with_headers(http, url).await.map(|(body, _)| body)
+}
+
+async fn get_with_headers(
+    http: &HttpClient,
+    url: &str,
+) -> Result<(Vec<u8>, openidconnect::reqwest::header::HeaderMap), Fetch> {
     let response = http
         .reqwest
         .get(url)
@@ -605,6 +824,7 @@ async fn get(http: &HttpClient, url: &str) -> Result<Vec<u8>, Fetch> {
     {
         return Err(too_large());
     }
+    let headers = response.headers().clone();
     let body = response
         .bytes()
         .await
@@ -612,7 +832,7 @@ async fn get(http: &HttpClient, url: &str) -> Result<Vec<u8>, Fetch> {
     if body.len() > MAX_DOCUMENT_BYTES {
         return Err(too_large());
     }
-    Ok(body.to_vec())
+    Ok((body.to_vec(), headers))
 }
 
 /// Logs why a request failed and returns what the admin may see: this server's refusal of
@@ -778,6 +998,80 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.code(), "oidc.jwks_invalid");
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> openidconnect::reqwest::header::HeaderMap {
+        let mut map = openidconnect::reqwest::header::HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn key_set_lifetime_follows_the_cache_headers_within_bounds() {
+        let now = Timestamp::from_unix(1_445_412_480); // Wed, 21 Oct 2015 07:28:00 GMT
+        for (pairs, lifetime) in [
+            (vec![], JWKS_DEFAULT_LIFETIME_S),
+            (vec![("cache-control", "public, max-age=7200")], 7200),
+            (vec![("cache-control", "max-age=0")], JWKS_MIN_LIFETIME_S),
+            (
+                vec![("cache-control", "max-age=31536000")],
+                JWKS_MAX_LIFETIME_S,
+            ),
+            (vec![("cache-control", "max-age=-5")], JWKS_MIN_LIFETIME_S),
+            (
+                vec![("cache-control", "no-cache, max-age=7200")],
+                JWKS_MIN_LIFETIME_S,
+            ),
+            (vec![("cache-control", "private")], JWKS_DEFAULT_LIFETIME_S),
+            (vec![("expires", "Wed, 21 Oct 2015 09:28:00 GMT")], 7200),
+            (
+                vec![
+                    ("date", "Wed, 21 Oct 2015 08:28:00 GMT"),
+                    ("expires", "Wed, 21 Oct 2015 09:28:00 GMT"),
+                ],
+                3600,
+            ),
+            (
+                vec![
+                    ("cache-control", "max-age=900"),
+                    ("expires", "Wed, 21 Oct 2015 09:28:00 GMT"),
+                ],
+                900,
+            ),
+            (vec![("expires", "0")], JWKS_MIN_LIFETIME_S),
+            (
+                vec![("expires", "Sun, 21 Oct 2035 07:28:00 GMT")],
+                JWKS_MAX_LIFETIME_S,
+            ),
+        ] {
+            assert_eq!(cache_lifetime(&headers(&pairs), now), lifetime, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn a_discovery_url_is_not_an_issuer() {
+        for (pasted, issuer) in [
+            (
+                "https://idp.example/.well-known/openid-configuration",
+                "https://idp.example",
+            ),
+            (
+                " https://idp.example/realms/acme/.well-known/openid-configuration/ ",
+                "https://idp.example/realms/acme",
+            ),
+        ] {
+            let err = parse_issuer(pasted).unwrap_err();
+            assert_eq!(
+                err,
+                DiscoveryError::DiscoveryUrlAsIssuer {
+                    value: pasted.into(),
+                    issuer: issuer.into()
+                }
+            );
+        }
+        assert!(parse_issuer("https://idp.example/tenant/v2.0").is_ok());
     }
 
     #[test]

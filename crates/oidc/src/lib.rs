@@ -20,6 +20,7 @@ pub use authorize::{
 pub use complete::{complete, Callback, VerifiedLogin};
 pub use discovery::{
     discover, fetch_document, http_client, ClientAuth, DiscoveryError, HttpClient, Provider,
+    JWKS_DEFAULT_LIFETIME_S, JWKS_MAX_LIFETIME_S, JWKS_MAX_STALE_S, JWKS_MIN_LIFETIME_S,
     JWKS_REFETCH_INTERVAL_S,
 };
 pub use network::IdpNetworks;

@@ -21,7 +21,7 @@ pub enum Rejection {
         endpoint: &'static str,
         reason: String,
     },
-    #[error("the identity provider refused to exchange the authorization code: {error}{}", detail_suffix(.description))]
+    #[error("the identity provider refused to exchange the authorization code: {error}{}{}", detail_suffix(.description), exchange_hint(.error))]
     TokenExchangeFailed { error: String, description: String },
     /// `reason` is in this server's words; a body that is neither a token response nor an
     /// OAuth error is not quoted (it may not come from an IdP at all).
@@ -77,6 +77,17 @@ pub enum Rejection {
     NbfAfterExp { nbf: Timestamp, exp: Timestamp },
     #[error("the ID token is malformed: its {claim:?} claim is {value}, not a number of seconds since 1970 (JWT NumericDate)")]
     MalformedTimeClaim { claim: &'static str, value: String },
+    #[error("the ID token carries no {claim:?} claim, which OpenID Connect requires in every ID token; the identity provider is misconfigured or is not an OpenID Connect provider")]
+    MissingRequiredClaim { claim: &'static str },
+    #[error("the ID token carries no auth_time, but this configuration asks for a maximum authentication age ({max_age_s}s), so the identity provider must say when the member authenticated")]
+    AuthTimeMissing { max_age_s: u32 },
+    #[error("the member authenticated at the identity provider at {auth_time}, longer ago than the configured maximum authentication age of {max_age_s}s (now {now}, skew {skew_s}s)")]
+    AuthTooOld {
+        auth_time: Timestamp,
+        max_age_s: u32,
+        now: Timestamp,
+        skew_s: u32,
+    },
     #[error("the ID token carries no nonce, but this login sent one")]
     NonceMissing,
     #[error("the ID token nonce does not match the one sent with this login (replayed or injected token)")]
@@ -114,6 +125,15 @@ fn detail_colon(detail: &str) -> String {
     }
 }
 
+/// What an admin does about the token endpoint's error (RFC 6749 §5.2).
+fn exchange_hint(error: &str) -> &'static str {
+    match error {
+        "invalid_client" => "; the identity provider did not accept the hub's client credentials: check the client ID and client secret (a secret may have expired or been rotated at the identity provider), then save the configuration again",
+        "unauthorized_client" => "; the client is not allowed the authorization code grant: enable it for this application at the identity provider",
+        _ => "",
+    }
+}
+
 fn detail_suffix(detail: &str) -> String {
     if detail.is_empty() {
         String::new()
@@ -147,6 +167,9 @@ impl Rejection {
             Self::NotYetValid { .. } => "oidc.not_yet_valid",
             Self::NbfAfterExp { .. } => "oidc.nbf_after_exp",
             Self::MalformedTimeClaim { .. } => "oidc.malformed_time_claim",
+            Self::MissingRequiredClaim { .. } => "oidc.missing_required_claim",
+            Self::AuthTimeMissing { .. } => "oidc.auth_time_missing",
+            Self::AuthTooOld { .. } => "oidc.auth_too_old",
             Self::NonceMissing => "oidc.nonce_missing",
             Self::NonceMismatch => "oidc.nonce_mismatch",
             Self::AccessTokenHashMismatch => "oidc.at_hash_mismatch",

@@ -12,6 +12,11 @@ pub struct ProviderSettings {
     /// Requested in addition to `openid`, which is always sent.
     pub scopes: Vec<String>,
     pub email_claim: EmailClaim,
+    /// OIDC `max_age`: the most seconds since the member last authenticated at the IdP;
+    /// sent with every request and checked against the ID token's `auth_time`.
+    pub max_age_s: Option<u32>,
+    /// `prompt=login`: the IdP asks for credentials again even within its own session.
+    pub prompt_login: bool,
 }
 
 impl ProviderSettings {
@@ -113,6 +118,8 @@ mod tests {
             client_secret: Secret::new("s3cr3t-value".into()),
             scopes: ProviderSettings::default_scopes(),
             email_claim: EmailClaim::Email,
+            max_age_s: None,
+            prompt_login: false,
         };
         assert!(!format!("{s:?}").contains("s3cr3t-value"));
     }

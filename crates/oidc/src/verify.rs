@@ -1,5 +1,6 @@
 //! ID token validation against a key set snapshot: signature (asymmetric algorithms only),
-//! `iss`, `aud`/`azp`, `exp`, `iat`, `nbf`, `nonce` and `at_hash`. Pure: no I/O; the JWKS refetch
+//! `iss`, `aud`/`azp`, `exp`, `iat`, `nbf`, `nonce`, `at_hash`, and `auth_time` when the
+//! configuration sets a maximum authentication age. Pure: no I/O; the JWKS refetch
 //! on an unknown key is the caller's (see `complete`).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -49,10 +50,11 @@ pub fn verify_token_response(
     now: Timestamp,
     max_skew_s: u32,
 ) -> Result<VerifiedIdToken, Rejection> {
-    let response: CoreTokenResponse =
-        serde_json::from_slice(body).map_err(|e| Rejection::TokenResponseInvalid {
+    let response: CoreTokenResponse = serde_json::from_slice(body).map_err(|e| {
+        missing_required_claim(body).unwrap_or_else(|| Rejection::TokenResponseInvalid {
             reason: truncate(&e.to_string(), 200),
-        })?;
+        })
+    })?;
     verify_id_token(
         &provider.keys(),
         provider.issuer(),
@@ -106,6 +108,7 @@ pub(crate) fn verify_id_token(
 
     // Only after the signature: a forgery is refused as one, not for its claims.
     check_time_claims(&raw, now, max_skew_s)?;
+    check_auth_time(&raw, settings.max_age_s, now, max_skew_s)?;
 
     let audiences: Vec<&str> = claims.audiences().iter().map(|a| a.as_str()).collect();
     let azp = claims.authorized_party().map(|a| a.as_str());
@@ -167,6 +170,7 @@ fn check_time_claims(raw: &RawJwt, now: Timestamp, skew_s: u32) -> Result<(), Re
     };
     let exp = numeric("exp")?;
     numeric("iat")?;
+    numeric("auth_time")?;
     let Some(nbf) = numeric("nbf")? else {
         return Ok(());
     };
@@ -184,6 +188,51 @@ fn check_time_claims(raw: &RawJwt, now: Timestamp, skew_s: u32) -> Result<(), Re
         });
     }
     Ok(())
+}
+
+/// OIDC Core §3.1.3.7 (11, 13): with `max_age` requested, `auth_time` must be present, and
+/// no older than `max_age` (with the clock skew).
+fn check_auth_time(
+    raw: &RawJwt,
+    max_age_s: Option<u32>,
+    now: Timestamp,
+    skew_s: u32,
+) -> Result<(), Rejection> {
+    let Some(max_age_s) = max_age_s else {
+        return Ok(());
+    };
+    // A non-number was refused by `check_time_claims` already.
+    let Some(auth_time) = raw.int_claim("auth_time") else {
+        return Err(Rejection::AuthTimeMissing { max_age_s });
+    };
+    let oldest = now
+        .unix()
+        .saturating_sub(i64::from(max_age_s))
+        .saturating_sub(i64::from(skew_s));
+    if auth_time < oldest {
+        return Err(Rejection::AuthTooOld {
+            auth_time: Timestamp::from_unix(auth_time),
+            max_age_s,
+            now,
+            skew_s,
+        });
+    }
+    Ok(())
+}
+
+/// The claims every ID token carries (OIDC Core §2); openidconnect refuses a token without
+/// one of them with serde's words ("missing field `sub`"), which tell an admin little.
+const REQUIRED_CLAIMS: [&str; 5] = ["iss", "sub", "aud", "exp", "iat"];
+
+/// For a token response that did not parse: the first required claim its ID token lacks,
+/// when that is why. Reads the unverified payload only to name the claim.
+pub(crate) fn missing_required_claim(body: &[u8]) -> Option<Rejection> {
+    let response: Map<String, Value> = serde_json::from_slice(body).ok()?;
+    let raw = RawJwt::decode(response.get("id_token")?.as_str()?).ok()?;
+    REQUIRED_CLAIMS
+        .into_iter()
+        .find(|claim| matches!(raw.payload.get(*claim), None | Some(Value::Null)))
+        .map(|claim| Rejection::MissingRequiredClaim { claim })
 }
 
 /// The keys openidconnect may pick from: those named by the token's `kid` (its own first

@@ -116,6 +116,8 @@ fn settings(issuer: &str) -> ProviderSettings {
         client_secret: Secret::new(CLIENT_SECRET.into()),
         scopes: vec!["email".into(), "profile".into(), "groups".into()],
         email_claim: EmailClaim::Email,
+        max_age_s: None,
+        prompt_login: false,
     }
 }
 

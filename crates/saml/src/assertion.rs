@@ -60,10 +60,14 @@ fn rfc3339_opt<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::E
     }
 }
 
+/// `signed_before_decryption`: the text is a decrypted Response whose signature verified
+/// over the EncryptedAssertion and was then removed (see `encrypted.rs`); it counts as a
+/// verified Response signature.
 pub(crate) fn verify_document(
     text: &str,
     config: &SpConfig,
     now: Timestamp,
+    signed_before_decryption: bool,
 ) -> Result<VerifiedAssertion, Rejection> {
     let options = ParsingOptions {
         allow_dtd: false,
@@ -123,22 +127,28 @@ pub(crate) fn verify_document(
             });
         }
     }
-    let Some(&assertion_signature) = assertion_signatures.first() else {
-        return Err(if response_signatures.is_empty() {
-            Rejection::Unsigned
-        } else {
-            Rejection::UnsignedAssertion
-        });
-    };
-    let response_signed = !response_signatures.is_empty();
+    let response_signed = !response_signatures.is_empty() || signed_before_decryption;
+    match (assertion_signatures.first(), response_signed) {
+        (None, false) => return Err(Rejection::Unsigned),
+        // Response-only signing (an opt-in): the one Assertion is a direct child of the
+        // root Response, whose enveloped signature, verified below with a Reference to the
+        // Response's own ID, covers everything but itself; IDs are unique and no other
+        // Assertion exists anywhere, so the Assertion read is the one that was signed.
+        (None, true) if !config.accept_response_only_signature => {
+            return Err(Rejection::UnsignedAssertion)
+        }
+        _ => {}
+    }
     let mut scratch = Vec::with_capacity(text.len());
-    verify_enveloped(
-        assertion,
-        assertion_signature,
-        SignedElement::Assertion,
-        config,
-        &mut scratch,
-    )?;
+    if let Some(&assertion_signature) = assertion_signatures.first() {
+        verify_enveloped(
+            assertion,
+            assertion_signature,
+            SignedElement::Assertion,
+            config,
+            &mut scratch,
+        )?;
+    }
     if let Some(&response_signature) = response_signatures.first() {
         verify_enveloped(
             response,

@@ -5,6 +5,7 @@ use crate::xml::{declared_prefix, start_tag};
 use roxmltree::{Node, NodeId, NodeType};
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// How namespace declarations are rendered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,11 +22,48 @@ enum Step<'a, 'input> {
     Close(&'input str, usize, usize),
 }
 
+/// Hashes namespace prefixes: the maps here hold only the bindings in scope on one element's
+/// ancestor chain (and the PrefixList), which the pre-parse limits keep to a few dozen, so
+/// SipHash's resistance to chosen collisions buys nothing and cost more than the lookups.
+#[derive(Default)]
+struct PrefixHasher(u64);
+
+impl PrefixHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for PrefixHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.add(u64::from(b));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type PrefixMap<'a> = HashMap<&'a str, &'a str, BuildHasherDefault<PrefixHasher>>;
+type PrefixSet<'a> = HashSet<&'a str, BuildHasherDefault<PrefixHasher>>;
+
 /// Prefix → URI bindings with an undo log, so leaving an element restores its parent's view
 /// in time proportional to what the element changed. `""` is the default namespace.
 #[derive(Default)]
 struct Bindings<'a> {
-    map: HashMap<&'a str, &'a str>,
+    map: PrefixMap<'a>,
     undo: Vec<(&'a str, Option<&'a str>)>,
 }
 
@@ -76,12 +114,12 @@ pub(crate) fn canonicalize(
     let mut in_scope = Bindings::default();
     // Bindings rendered on the output ancestors.
     let mut rendered = Bindings::default();
-    let inclusive_prefixes: HashSet<&str> = match method {
+    let inclusive_prefixes: PrefixSet = match method {
         Method::Exclusive { inclusive_prefixes } => inclusive_prefixes
             .iter()
             .map(|p| or_input(p, empty))
             .collect(),
-        Method::Inclusive => HashSet::new(),
+        Method::Inclusive => PrefixSet::default(),
     };
     let mut own: Vec<&str> = Vec::with_capacity(8);
     let mut candidates: Vec<&str> = Vec::with_capacity(8);
@@ -182,6 +220,9 @@ pub(crate) fn canonicalize(
                     let ns = attr.namespace().map_or(empty, |ns| or_input(ns, empty));
                     attrs.push((ns, attr.name(), &input[attr.range_qname()], attr.value()));
                 }
+                if is_apex && *method == Method::Inclusive {
+                    inherit_xml_attributes(node, input, &mut attrs);
+                }
                 attrs.sort_unstable_by(|a, b| cmp_str(a.0, b.0).then_with(|| cmp_str(a.1, b.1)));
                 for &(_, _, attr_qname, value) in &attrs {
                     out.push(b' ');
@@ -207,6 +248,39 @@ pub(crate) fn canonicalize(
                 }
             }
             NodeType::Comment | NodeType::Root => {}
+        }
+    }
+}
+
+/// The attributes of the `xml` namespace.
+pub(crate) const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// Inclusive c14n 1.0 of a document subset whose apex's parent is left out (c14n 1.0 §2.4):
+/// for each `xml:` attribute the apex does not carry, the nearest ancestor's is rendered on
+/// the apex. As libxml2 (xmlsec1) does, every attribute in the xml namespace counts,
+/// `xml:base` and `xml:id` included, and its value is copied as written. Linear in the
+/// ancestors' attributes, paid once per canonicalization.
+fn inherit_xml_attributes<'a>(
+    apex: Node<'a, 'a>,
+    input: &'a str,
+    attrs: &mut Vec<(&'a str, &'a str, &'a str, &'a str)>,
+) {
+    // Names the sender chooses, from every ancestor: the seeded hasher, once per call.
+    let mut seen: HashSet<&str> = attrs
+        .iter()
+        .filter(|a| a.0 == XML_NS)
+        .map(|a| a.1)
+        .collect();
+    for ancestor in apex.ancestors().skip(1) {
+        for attr in ancestor.attributes() {
+            if attr.namespace() == Some(XML_NS) && seen.insert(attr.name()) {
+                attrs.push((
+                    XML_NS,
+                    attr.name(),
+                    &input[attr.range_qname()],
+                    attr.value(),
+                ));
+            }
         }
     }
 }
@@ -251,8 +325,10 @@ fn declare_own<'a>(
 /// the one the signer saw even when two prefixes share a namespace.
 pub(crate) fn element_qname<'input>(input: &'input str, node: Node<'_, 'input>) -> &'input str {
     let rest = input.get(node.range().start + 1..).unwrap_or("");
+    // The delimiters are ASCII, so the index found in the bytes is a char boundary.
     let end = rest
-        .find(|c: char| c.is_ascii_whitespace() || c == '/' || c == '>')
+        .bytes()
+        .position(|b| b.is_ascii_whitespace() || b == b'/' || b == b'>')
         .unwrap_or(rest.len());
     &rest[..end]
 }
@@ -282,11 +358,22 @@ fn or_input<'a>(s: &'a str, empty: &'a str) -> &'a str {
 /// paid that on every comparison, which made the attribute flood the costliest hostile shape.
 /// The empty strings here are slices of the input; this also short-cuts identical slices
 /// (one namespace entry shared by every attribute) and empty ones.
+///
+/// Short strings (prefixes, local names, most namespace URIs) are compared here byte by byte:
+/// sorting attributes calls this a few dozen times per element, where a call into `memcmp`
+/// cost more than the comparison itself.
 fn cmp_str(a: &str, b: &str) -> Ordering {
+    const SHORT: usize = 32;
     if std::ptr::eq(a, b) {
         Ordering::Equal
     } else if a.is_empty() || b.is_empty() {
         a.len().cmp(&b.len())
+    } else if a.len().min(b.len()) <= SHORT {
+        let (x, y) = (a.as_bytes(), b.as_bytes());
+        match x.iter().zip(y).find(|(p, q)| p != q) {
+            Some((p, q)) => p.cmp(q),
+            None => x.len().cmp(&y.len()),
+        }
     } else {
         a.cmp(b)
     }
@@ -537,6 +624,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn inclusive_c14n_carries_the_nearest_inherited_xml_attributes_onto_the_apex() {
+        let xml = r#"<r xml:lang="en" xml:base="http://a/" xml:id="r1" xml:space="preserve"><m xml:lang="fr" b="1"><x xml:space="default" a="2"><y/></x></m></r>"#;
+        assert_eq!(
+            c14n(xml, &[0, 0], &Method::Inclusive),
+            r#"<x a="2" xml:base="http://a/" xml:id="r1" xml:lang="fr" xml:space="default"><y></y></x>"#
+        );
+        // Exclusive c14n inherits nothing; the whole document has no ancestors to inherit from.
+        assert_eq!(
+            c14n(xml, &[0, 0], &exc()),
+            r#"<x a="2" xml:space="default"><y></y></x>"#
+        );
+        assert!(c14n(xml, &[], &Method::Inclusive).starts_with(r#"<r xml:base="http://a/" xml:id="r1" xml:lang="en" xml:space="preserve"><m b="1" xml:lang="fr">"#));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! (or PrefixList entry) checked on every element against a stack. Kept only as the oracle
 //! the linear one is compared with, byte for byte, on generated documents.
 
-use crate::c14n::{element_qname, escape_attribute, escape_text, prefix_of, Method};
+use crate::c14n::{element_qname, escape_attribute, escape_text, prefix_of, Method, XML_NS};
 use roxmltree::{Node, NodeId, NodeType};
 
 enum Step<'a, 'input> {
@@ -85,6 +85,24 @@ pub(crate) fn canonicalize(
                 for attr in node.attributes() {
                     let ns = attr.namespace().unwrap_or("");
                     attrs.push((ns, attr.name(), &input[attr.range_qname()], attr.value()));
+                }
+                if node == apex && *method == Method::Inclusive {
+                    // c14n 1.0 §2.4: the nearest ancestor's xml:* attributes the apex lacks.
+                    for ancestor in apex.ancestors().skip(1) {
+                        for attr in ancestor.attributes() {
+                            let ns = attr.namespace().unwrap_or("");
+                            if ns == XML_NS
+                                && !attrs.iter().any(|a| a.0 == ns && a.1 == attr.name())
+                            {
+                                attrs.push((
+                                    ns,
+                                    attr.name(),
+                                    &input[attr.range_qname()],
+                                    attr.value(),
+                                ));
+                            }
+                        }
+                    }
                 }
                 attrs.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
                 for &(_, _, attr_qname, value) in &attrs {

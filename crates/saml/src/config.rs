@@ -26,6 +26,12 @@ pub struct SpConfig {
     /// Admits RSA-SHA1 / SHA-1 digests and, with them, the 1024-bit RSA keys such legacy
     /// IdPs still use.
     pub allow_sha1: bool,
+    /// Accepts a Response whose own verified signature covers its one Assertion while the
+    /// Assertion is unsigned (Shibboleth's default). Off: such a Response is refused.
+    pub accept_response_only_signature: bool,
+    /// The SP's private keys for `EncryptedAssertion`s, tried in order: the current one and,
+    /// during a rotation, the previous one. Empty: encrypted assertions are refused.
+    pub decryption_keys: Vec<crate::SpDecryptionKey>,
 }
 
 impl SpConfig {
@@ -42,6 +48,8 @@ impl SpConfig {
             clock_skew_s: DEFAULT_CLOCK_SKEW_S,
             expected_in_response_to: None,
             allow_sha1: false,
+            accept_response_only_signature: false,
+            decryption_keys: Vec::new(),
         }
     }
 }

@@ -37,6 +37,7 @@ fn signature_method(uri: &str) -> Option<(KeyKind, Hash)> {
         "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1" => (KeyKind::Ecdsa, Hash::Sha1),
         "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" => (KeyKind::Ecdsa, Hash::Sha256),
         "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384" => (KeyKind::Ecdsa, Hash::Sha384),
+        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512" => (KeyKind::Ecdsa, Hash::Sha512),
         _ => return None,
     })
 }
@@ -91,28 +92,123 @@ pub(crate) fn verify_enveloped(
         &checked.signed_info_c14n,
         scratch,
     );
-    let (kind, hash) = checked.method;
+    let mut too_small = None;
     let verified = config.idp_certificates.iter().any(|cert| {
-        ring_algorithm(&cert.key, kind, hash, config.allow_sha1).is_some_and(|(alg, key)| {
-            let value = match (kind, &cert.key) {
-                (KeyKind::Ecdsa, TrustedKey::EcP256(_)) if hash != Hash::Sha256 => {
-                    raw_ecdsa_to_der(&checked.signature_value)
-                }
-                (KeyKind::Ecdsa, TrustedKey::EcP384(_)) if hash != Hash::Sha384 => {
-                    raw_ecdsa_to_der(&checked.signature_value)
-                }
-                _ => Some(checked.signature_value.clone()),
-            };
-            value.is_some_and(|v| UnparsedPublicKey::new(alg, key).verify(scratch, &v).is_ok())
-        })
+        match verify_with(
+            &cert.key,
+            checked.method,
+            config.allow_sha1,
+            scratch,
+            &checked.signature_value,
+        ) {
+            Outcome::Valid => true,
+            Outcome::Invalid => false,
+            Outcome::KeyTooSmall(bits) => {
+                too_small.get_or_insert(bits);
+                false
+            }
+        }
     });
     if verified {
         Ok(())
+    } else if let Some(bits) = too_small {
+        Err(Rejection::KeyTooSmall {
+            element,
+            bits,
+            minimum: MIN_RSA_BITS,
+        })
     } else {
         Err(Rejection::WrongKey {
             element,
             trusted: config.idp_certificates.len(),
         })
+    }
+}
+
+/// RSA keys below this size are refused unless the configuration admits legacy SHA-1 IdPs,
+/// which still sign with 1024-bit keys.
+const MIN_RSA_BITS: usize = 2048;
+
+enum Outcome {
+    Valid,
+    Invalid,
+    /// The key is an RSA key below [`MIN_RSA_BITS`], and the signature verifies with it (or
+    /// cannot be checked at that size): refused for its size, not as another key's.
+    KeyTooSmall(usize),
+}
+
+/// Verifies `value` over `message` with one pinned key.
+fn verify_with(
+    key: &TrustedKey,
+    (kind, hash): (KeyKind, Hash),
+    allow_sha1: bool,
+    message: &[u8],
+    value: &[u8],
+) -> Outcome {
+    let valid = |ok: bool| if ok { Outcome::Valid } else { Outcome::Invalid };
+    match (key, kind, hash) {
+        (TrustedKey::Rsa { der, bits }, KeyKind::Rsa, _) if *bits < MIN_RSA_BITS => {
+            let legacy: Option<&'static dyn VerificationAlgorithm> = match hash {
+                Hash::Sha1 => Some(&signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY),
+                Hash::Sha256 => Some(&signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY),
+                Hash::Sha512 => Some(&signature::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY),
+                Hash::Sha384 => None,
+            };
+            let verifies = legacy.map(|alg| {
+                UnparsedPublicKey::new(alg, der)
+                    .verify(message, value)
+                    .is_ok()
+            });
+            match verifies {
+                Some(ok) if allow_sha1 => valid(ok),
+                Some(false) => Outcome::Invalid,
+                Some(true) | None => Outcome::KeyTooSmall(*bits),
+            }
+        }
+        // ring has no ECDSA with SHA-512: RustCrypto for that case only. XML-DSig carries
+        // the raw `r || s`; a longer digest is truncated to the curve order's size.
+        (TrustedKey::EcP256(point), KeyKind::Ecdsa, Hash::Sha512) => {
+            use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
+            let ok = p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
+                .ok()
+                .zip(p256::ecdsa::Signature::from_slice(value).ok())
+                .is_some_and(|(key, sig)| {
+                    key.verify_prehash(&Sha512::digest(message), &sig).is_ok()
+                });
+            valid(ok)
+        }
+        (TrustedKey::EcP384(point), KeyKind::Ecdsa, Hash::Sha512) => {
+            use p384::ecdsa::signature::hazmat::PrehashVerifier as _;
+            let ok = p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
+                .ok()
+                .zip(p384::ecdsa::Signature::from_slice(value).ok())
+                .is_some_and(|(key, sig)| {
+                    key.verify_prehash(&Sha512::digest(message), &sig).is_ok()
+                });
+            valid(ok)
+        }
+        _ => {
+            let Some((alg, key_bytes)) = ring_algorithm(key, kind, hash, allow_sha1) else {
+                return Outcome::Invalid;
+            };
+            let der;
+            let value = match (kind, key) {
+                (KeyKind::Ecdsa, TrustedKey::EcP256(_)) if hash != Hash::Sha256 => {
+                    der = raw_ecdsa_to_der(value);
+                    der.as_deref()
+                }
+                (KeyKind::Ecdsa, TrustedKey::EcP384(_)) if hash != Hash::Sha384 => {
+                    der = raw_ecdsa_to_der(value);
+                    der.as_deref()
+                }
+                _ => Some(value),
+            };
+            valid(value.is_some_and(|v| {
+                UnparsedPublicKey::new(alg, key_bytes)
+                    .verify(message, v)
+                    .is_ok()
+            }))
+        }
     }
 }
 
@@ -223,6 +319,10 @@ fn check_structure<'a, 'input>(
             match (i, algorithm(*transform)) {
                 (0, ALG_ENVELOPED) => {}
                 (1, ALG_EXC_C14N) => reference_c14n = Some(exclusive(*transform)),
+                // Spelled out, the same inclusive c14n the Reference gets without it.
+                (1, ALG_C14N_10) if element_children(*transform, element)?.is_empty() => {
+                    reference_c14n = Some(Method::Inclusive)
+                }
                 (_, other) => {
                     return Err(Rejection::TransformNotAllowed {
                         element,
@@ -305,7 +405,8 @@ fn exclusive<'a>(method: Node<'a, '_>) -> Method<'a> {
     let inclusive_prefixes = children(method, EXC_C14N_NS, "InclusiveNamespaces")
         .filter_map(|n| n.attribute("PrefixList"))
         .flat_map(str::split_ascii_whitespace)
-        .map(|p| if p == "#default" { "" } else { p })
+        // An empty slice of the input, never the literal `""` (see `c14n::cmp_str`).
+        .map(|p| if p == "#default" { &p[..0] } else { p })
         .collect();
     Method::Exclusive { inclusive_prefixes }
 }

@@ -184,7 +184,7 @@ mod tests {
             parse_idp_metadata(&aggregate(&[entity, &other])),
             Err(MetadataError::SeveralIdps { count: 2 })
         );
-        let sp = crate::sp::sp_metadata_xml("https://sp", "https://sp/acs");
+        let sp = crate::sp::sp_metadata_xml("https://sp", "https://sp/acs", &Default::default());
         let sp = sp.trim_start_matches(r#"<?xml version="1.0" encoding="UTF-8"?>"#);
         let one = parse_idp_metadata(&aggregate(&[sp, entity])).unwrap();
         assert_eq!(one.entity_id, "https://idp.example/metadata");
@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn sp_metadata_is_not_idp_metadata() {
-        let sp = crate::sp::sp_metadata_xml("https://sp", "https://sp/acs");
+        let sp = crate::sp::sp_metadata_xml("https://sp", "https://sp/acs", &Default::default());
         assert_eq!(parse_idp_metadata(&sp), Err(MetadataError::NoIdpDescriptor));
     }
 }

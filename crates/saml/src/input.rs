@@ -56,9 +56,6 @@ pub(crate) fn decode(response: &[u8]) -> Result<String, Rejection> {
             limit: MAX_RESPONSE_BYTES,
         });
     }
-    if contains(&xml, b"<!DOCTYPE") {
-        return Err(Rejection::Doctype);
-    }
     let text = String::from_utf8(xml).map_err(|_| Rejection::MalformedXml {
         reason: "the document is not UTF-8".to_owned(),
     })?;
@@ -73,10 +70,6 @@ fn trim_start(bytes: &[u8]) -> &[u8] {
         .position(|b| !b.is_ascii_whitespace())
         .unwrap_or(bytes.len());
     &bytes[start..]
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! in scope, eight attributes on one element, two PrefixList entries) and each refusal has its
 //! own [`Rejection`].
 
-use crate::xml::{declared_prefix, start_tag};
+use crate::xml::{declared_prefix, find_byte, start_tag};
 use crate::Rejection;
 
 /// Deeper than any real Response (about 10 levels) by a wide margin; the parser recurses per
@@ -65,13 +65,21 @@ pub(crate) fn scan(xml: &[u8]) -> Result<(), Rejection> {
     let mut declarations = 0usize;
     let mut total_attributes = 0usize;
     let mut i = 0;
-    while let Some(offset) = xml[i..].iter().position(|&b| b == b'<') {
+    while let Some(offset) = find_byte(&xml[i..], b'<') {
         i += offset;
         let rest = &xml[i..];
+        // Just past the first `end` in `rest`, found by its last byte.
         let skip_past = |end: &[u8]| {
-            rest.windows(end.len())
-                .position(|w| w == end)
-                .map_or(xml.len(), |p| i + p + end.len())
+            let last = end.last().copied().unwrap_or(b'>');
+            let mut from = 0;
+            while let Some(p) = find_byte(&rest[from..], last) {
+                let stop = from + p + 1;
+                if rest[..stop].ends_with(end) {
+                    return i + stop;
+                }
+                from = stop;
+            }
+            xml.len()
         };
         if rest.starts_with(b"<!--") {
             i = skip_past(b"-->");
@@ -82,15 +90,21 @@ pub(crate) fn scan(xml: &[u8]) -> Result<(), Rejection> {
         } else if rest.starts_with(b"</") {
             open.pop();
             i = skip_past(b">");
+        } else if rest.starts_with(b"<!DOCTYPE") {
+            return Err(Rejection::Doctype);
         } else if rest.starts_with(b"<!") {
-            // DOCTYPE is refused before this scan; any other `<!` is malformed here.
+            // Any other `<!` is malformed here: the parser stops at it.
             return Ok(());
         } else {
             let (mut attributes, mut namespaces, mut prefixes) = (0usize, 0usize, 0usize);
+            let mut bad_uri = None;
             let Some(tag) = start_tag(xml, i, |name, value| {
                 let name = &xml[name];
                 if declared_prefix(name).is_some() {
                     namespaces += 1;
+                    if bad_uri.is_none() && !absolute_uri_or_empty(&xml[value.clone()]) {
+                        bad_uri = Some(value);
+                    }
                 } else {
                     attributes += 1;
                     if name.rsplit(|&b| b == b':').next() == Some(&b"PrefixList"[..]) {
@@ -143,6 +157,12 @@ pub(crate) fn scan(xml: &[u8]) -> Result<(), Rejection> {
                     limit: MAX_NAMESPACE_DECLARATIONS,
                 });
             }
+            if let Some(value) = bad_uri {
+                let uri = String::from_utf8_lossy(&xml[value]);
+                return Err(Rejection::NamespaceUriNotAbsolute {
+                    uri: uri.chars().take(NAME_IN_MESSAGE).collect(),
+                });
+            }
             if prefixes > MAX_PREFIX_LIST {
                 return Err(Rejection::PrefixListTooLong {
                     count: prefixes,
@@ -162,6 +182,46 @@ pub(crate) fn scan(xml: &[u8]) -> Result<(), Rejection> {
         }
     }
     Ok(())
+}
+
+/// Whether a namespace declaration's value (as written) is empty or an absolute URI: a
+/// scheme, then only characters RFC 3986 allows, `%` only before two hex digits, and of the
+/// references only `&amp;` and `&apos;`. Canonical XML must fail on relative namespace URIs
+/// (c14n 1.0 §2, applied by libxml2 to every declaration in the document), so a signature
+/// over such a document is one xmlsec1 never accepts; real IdPs use `urn:` and `http(s):`.
+fn absolute_uri_or_empty(raw: &[u8]) -> bool {
+    if raw.is_empty() {
+        return true;
+    }
+    let Some(colon) = raw.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    let scheme = &raw[..colon];
+    let scheme_ok = scheme.first().is_some_and(u8::is_ascii_alphabetic)
+        && scheme
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !scheme_ok {
+        return false;
+    }
+    let mut i = colon + 1;
+    while let Some(&b) = raw.get(i) {
+        i += match b {
+            b'&' if raw[i..].starts_with(b"&amp;") => 5,
+            b'&' if raw[i..].starts_with(b"&apos;") => 6,
+            b'%' if raw
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+            {
+                3
+            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => 1,
+            b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'\'' | b'(' | b')' | b'*' | b'+' | b','
+            | b';' | b'=' | b':' | b'@' | b'/' | b'?' | b'#' => 1,
+            _ => return false,
+        };
+    }
+    true
 }
 
 /// At least as many prefixes as the parsed PrefixList will hold: each run of non-space bytes,
@@ -314,6 +374,54 @@ mod tests {
             "</a>".repeat(MAX_DEPTH)
         );
         assert_eq!(code(&fine), None);
+    }
+
+    #[test]
+    fn a_doctype_is_refused_wherever_the_parser_would_see_it() {
+        assert_eq!(
+            code("<?xml version='1.0'?><!DOCTYPE a><a/>"),
+            Some("saml.doctype")
+        );
+        assert_eq!(
+            code("<!--x--><!DOCTYPE a [<!ENTITY e 'x'>]><a/>"),
+            Some("saml.doctype")
+        );
+        // Inside a comment, CDATA or a value it is text, not a declaration.
+        assert_eq!(
+            code("<a b='<!DOCTYPE'><!-- <!DOCTYPE a> --><![CDATA[<!DOCTYPE a>]]></a>"),
+            None
+        );
+    }
+
+    #[test]
+    fn namespace_uris_must_be_absolute() {
+        for fine in [
+            "urn:oasis:names:tc:SAML:2.0:assertion",
+            "http://www.w3.org/2001/XMLSchema?a=1&amp;b=%2F#x",
+            "",
+        ] {
+            assert_eq!(
+                code(&format!("<r xmlns:a='{fine}' xmlns='{fine}'/>")),
+                None,
+                "{fine}"
+            );
+        }
+        for bad in [
+            "relative/path",
+            "urn:oasis:names>tc",
+            "1urn:x",
+            "urn:a b",
+            "urn:%zz",
+            "urn:&lt;",
+            "urn:é",
+            ":x",
+        ] {
+            assert_eq!(
+                code(&format!("<r><c xmlns:a=\"{bad}\"/></r>")),
+                Some("saml.namespace_uri_not_absolute"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -59,10 +59,32 @@ pub enum Rejection {
         "an InclusiveNamespaces PrefixList names {count} prefixes, more than the limit of {limit}"
     )]
     PrefixListTooLong { count: usize, limit: usize },
+    #[error(
+        "the namespace URI {uri:?} is not an absolute URI; canonical XML refuses such documents"
+    )]
+    NamespaceUriNotAbsolute { uri: String },
     #[error("the document is a <{found}>, not a SAML 2.0 protocol <Response>")]
     NotAResponse { found: String },
     #[error("the Response carries an EncryptedAssertion; encrypted assertions are not supported")]
     EncryptedAssertion,
+    #[error("the Response carries {count} EncryptedAssertions; exactly one is allowed")]
+    MultipleEncryptedAssertions { count: usize },
+    #[error("the Response carries both an EncryptedAssertion and a plain Assertion; exactly one assertion is allowed")]
+    EncryptedAndPlainAssertion,
+    #[error("the EncryptedAssertion is malformed: {reason}")]
+    EncryptedAssertionMalformed { reason: String },
+    #[error("the EncryptedAssertion holds {count} EncryptedKeys, more than the limit of {limit}")]
+    TooManyEncryptedKeys { count: usize, limit: usize },
+    #[error("the assertion's key is encrypted with RSA PKCS#1 v1.5 (xmlenc#rsa-1_5), which is refused as open to padding-oracle attacks; configure the IdP to use RSA-OAEP key transport")]
+    KeyTransportRsa15,
+    #[error("the assertion's key is encrypted with {algorithm:?}, which is not supported; use RSA-OAEP (xmlenc#rsa-oaep-mgf1p or xmlenc11#rsa-oaep)")]
+    UnsupportedKeyTransport { algorithm: String },
+    #[error("the assertion is encrypted with {algorithm:?}, which is not supported; use AES-GCM (xmlenc11#aes128-gcm, aes256-gcm) or AES-CBC")]
+    UnsupportedContentEncryption { algorithm: String },
+    #[error("the EncryptedAssertion could not be decrypted with this organization's SP encryption key(s): it was encrypted for another key (check the certificate the IdP uses from our SP metadata) or altered")]
+    DecryptionFailed,
+    #[error("the decrypted EncryptedAssertion is not one saml:Assertion: {reason}")]
+    DecryptedNotAnAssertion { reason: String },
     #[error("the Response carries no Assertion")]
     NoAssertion,
     #[error("the document contains {count} Assertions; exactly one is allowed")]
@@ -82,9 +104,7 @@ pub enum Rejection {
     },
     #[error("neither the Response nor the Assertion is signed")]
     Unsigned,
-    #[error(
-        "the Response is signed but the Assertion is not; the Assertion itself must be signed"
-    )]
+    #[error("the Response is signed but the Assertion is not; have the IdP sign the Assertion too, or, if it signs only the Response (Shibboleth's default), turn on \"Accept Response-only signatures\" in this SAML configuration (orgsso saml verify: --accept-response-only-signature)")]
     UnsignedAssertion,
     #[error("the signed {element} has no ID attribute")]
     MissingId { element: SignedElement },
@@ -128,6 +148,12 @@ pub enum Rejection {
     },
     #[error("the {element} was modified after it was signed (digest mismatch)")]
     DigestMismatch { element: SignedElement },
+    #[error("the {element} Signature was made with a {bits}-bit RSA key; keys under {minimum} bits are refused (only allowed together with SHA-1 for legacy IdPs)")]
+    KeyTooSmall {
+        element: SignedElement,
+        bits: usize,
+        minimum: usize,
+    },
     #[error("the {element} Signature does not verify with any of the {trusted} trusted IdP certificate(s): it was made with another key or altered")]
     WrongKey {
         element: SignedElement,
@@ -228,8 +254,18 @@ impl Rejection {
             Self::TooManyNamespacesInScope { .. } => "saml.too_many_namespaces_in_scope",
             Self::TooManyNamespaceDeclarations { .. } => "saml.too_many_namespace_declarations",
             Self::PrefixListTooLong { .. } => "saml.prefix_list_too_long",
+            Self::NamespaceUriNotAbsolute { .. } => "saml.namespace_uri_not_absolute",
             Self::NotAResponse { .. } => "saml.not_a_response",
             Self::EncryptedAssertion => "saml.encrypted_assertion",
+            Self::MultipleEncryptedAssertions { .. } => "saml.multiple_encrypted_assertions",
+            Self::EncryptedAndPlainAssertion => "saml.encrypted_and_plain_assertion",
+            Self::EncryptedAssertionMalformed { .. } => "saml.encrypted_assertion_malformed",
+            Self::TooManyEncryptedKeys { .. } => "saml.too_many_encrypted_keys",
+            Self::KeyTransportRsa15 => "saml.key_transport_rsa15",
+            Self::UnsupportedKeyTransport { .. } => "saml.unsupported_key_transport",
+            Self::UnsupportedContentEncryption { .. } => "saml.unsupported_content_encryption",
+            Self::DecryptionFailed => "saml.decryption_failed",
+            Self::DecryptedNotAnAssertion { .. } => "saml.decrypted_not_an_assertion",
             Self::NoAssertion => "saml.no_assertion",
             Self::MultipleAssertions { .. } => "saml.multiple_assertions",
             Self::AssertionMisplaced { .. } => "saml.assertion_misplaced",
@@ -248,6 +284,7 @@ impl Rejection {
             Self::Sha1NotAllowed { .. } => "saml.sha1_not_allowed",
             Self::UnsupportedAlgorithm { .. } => "saml.unsupported_algorithm",
             Self::DigestMismatch { .. } => "saml.digest_mismatch",
+            Self::KeyTooSmall { .. } => "saml.key_too_small",
             Self::WrongKey { .. } => "saml.wrong_key",
             Self::StatusNotSuccess { .. } => "saml.status_not_success",
             Self::MissingElement { .. } => "saml.missing_element",

@@ -91,6 +91,77 @@ fn rsa_sha512_signature_is_accepted() {
     ));
 }
 
+#[test]
+fn ecdsa_sha512_signatures_on_p256_and_p384_are_accepted() {
+    for (name, xml, cert) in [
+        (
+            "P-256",
+            include_str!("../tests/fixtures/signed/both-ecdsa-p256-sha512.xml"),
+            EC_CERT,
+        ),
+        (
+            "P-384",
+            include_str!("../tests/fixtures/signed/both-ecdsa-p384-sha512.xml"),
+            include_str!("../tests/fixtures/test-idp-ec384.crt"),
+        ),
+    ] {
+        let config = SpConfig::new(SP, ACS, vec![IdpCertificate::from_pem(cert).unwrap()]);
+        let v = verify(xml.as_bytes(), &config, now()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(v.name_id, "alice@example.com", "{name}");
+        // Altering one byte of r: the signature no longer verifies.
+        let (head, rest) = xml.split_once("<ds:SignatureValue>").unwrap();
+        let flipped = if rest.starts_with('A') { 'B' } else { 'A' };
+        let altered = format!("{head}<ds:SignatureValue>{flipped}{}", &rest[1..]);
+        assert_eq!(
+            verify(altered.as_bytes(), &config, now())
+                .unwrap_err()
+                .code(),
+            "saml.wrong_key",
+            "{name}"
+        );
+        // The other curve's key never verifies it.
+        let other = if name == "P-256" {
+            include_str!("../tests/fixtures/test-idp-ec384.crt")
+        } else {
+            EC_CERT
+        };
+        let config = SpConfig::new(SP, ACS, vec![IdpCertificate::from_pem(other).unwrap()]);
+        assert_eq!(
+            verify(xml.as_bytes(), &config, now()).unwrap_err().code(),
+            "saml.wrong_key",
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn rsa_1024_key_is_refused_as_too_small_unless_legacy_sha1_is_allowed() {
+    let xml = include_str!("../tests/fixtures/signed/assertion-rsa1024-sha256.xml");
+    let cert =
+        IdpCertificate::from_pem(include_str!("../tests/fixtures/test-idp-rsa1024.crt")).unwrap();
+    let mut config = SpConfig::new(SP, ACS, vec![cert]);
+    assert_eq!(
+        reject_with(xml, &config),
+        Rejection::KeyTooSmall {
+            element: Assertion,
+            bits: 1024,
+            minimum: 2048
+        }
+    );
+    // Next to a 2048-bit key that did not sign it, the size is still the reason.
+    config
+        .idp_certificates
+        .insert(0, IdpCertificate::from_pem(RSA_CERT).unwrap());
+    assert_eq!(reject_with(xml, &config).code(), "saml.key_too_small");
+    // A signature the small key did not make is another key's, whatever its size.
+    let foreign = sign_assertion(TEMPLATE);
+    config.idp_certificates.remove(0);
+    assert_eq!(reject_with(&foreign, &config).code(), "saml.wrong_key");
+    // Legacy IdPs (SHA-1 allowed) keep their 1024-bit keys.
+    config.allow_sha1 = true;
+    verify(xml.as_bytes(), &config, now()).unwrap();
+}
+
 const SHA1: Algorithms = Algorithms {
     key: Key::Rsa,
     signature: "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
@@ -364,6 +435,134 @@ fn response_signed_without_a_signed_assertion_is_rejected() {
     assert_eq!(
         reject(&sign_with(TEMPLATE, "_resp1", RSA_SHA256)),
         Rejection::UnsignedAssertion
+    );
+}
+
+// ---- Response-only signatures (an opt-in per configuration) -----------------------------
+
+fn response_only_config() -> SpConfig {
+    let mut config = config();
+    config.accept_response_only_signature = true;
+    config
+}
+
+fn response_only_signed(xml: &str) -> String {
+    sign_with(xml, "_resp1", RSA_SHA256)
+}
+
+#[test]
+fn response_only_signature_is_refused_unless_the_configuration_accepts_it() {
+    let xml = response_only_signed(TEMPLATE);
+    assert_eq!(reject(&xml), Rejection::UnsignedAssertion);
+    assert!(reject(&xml)
+        .to_string()
+        .contains("Accept Response-only signatures"));
+    let v = verify(xml.as_bytes(), &response_only_config(), now()).unwrap();
+    assert_eq!(v.name_id, "alice@example.com");
+    assert_eq!(v.assertion_id, "_assert1");
+}
+
+#[test]
+fn response_only_option_still_verifies_an_assertion_signature_when_present() {
+    let config = response_only_config();
+    verify(signed().as_bytes(), &config, now()).unwrap();
+    verify(sign_assertion(TEMPLATE).as_bytes(), &config, now()).unwrap();
+    assert_eq!(reject_with(TEMPLATE, &config), Rejection::Unsigned);
+}
+
+#[test]
+fn response_only_signature_over_two_assertions_is_refused() {
+    let (_, rest) = TEMPLATE.split_once("<saml:Assertion").unwrap();
+    let (body, _) = rest.split_once("</saml:Assertion>").unwrap();
+    let second = format!(
+        "<saml:Assertion{}</saml:Assertion>",
+        body.replace("_assert1", "_assert2")
+            .replace("alice@example.com", "admin@example.com")
+    );
+    let two = TEMPLATE.replace("</samlp:Response>", &format!("{second}</samlp:Response>"));
+    assert_eq!(
+        reject_with(&response_only_signed(&two), &response_only_config()),
+        Rejection::MultipleAssertions { count: 2 }
+    );
+}
+
+#[test]
+fn response_only_signature_with_the_assertion_moved_outside_is_refused() {
+    let config = response_only_config();
+    let signed = response_only_signed(TEMPLATE);
+    // Into an Extensions element of the signed Response.
+    let wrapped = signed
+        .replace("<saml:Assertion ", "<samlp:Extensions><saml:Assertion ")
+        .replace("</saml:Assertion>", "</saml:Assertion></samlp:Extensions>");
+    assert_eq!(
+        reject_with(&wrapped, &config),
+        Rejection::AssertionMisplaced {
+            parent: "samlp:Extensions".to_owned()
+        }
+    );
+    // Out of the signed Response, into an evil one that keeps the signed original inside
+    // its Signature (XSW1): two Assertions, or a misplaced one once the evil one is gone.
+    let (_, rest) = signed.split_once("<ds:Signature").unwrap();
+    let (sig_body, _) = rest.split_once("</ds:Signature>").unwrap();
+    let evil_assertion = {
+        let (_, a) = TEMPLATE.split_once("<saml:Assertion").unwrap();
+        let (a, _) = a.split_once("</saml:Assertion>").unwrap();
+        format!(
+            "<saml:Assertion{}</saml:Assertion>",
+            a.replace("_assert1", "_evil")
+        )
+        .replace("alice@example.com", "admin@example.com")
+    };
+    let (head, _) = TEMPLATE.split_once("<saml:Assertion").unwrap();
+    let evil = format!(
+        "{}<ds:Signature{sig_body}<ds:Object>{signed}</ds:Object></ds:Signature>{}{evil_assertion}</samlp:Response>",
+        head.replace("_resp1", "_evilresp"),
+        "",
+    );
+    let rejection = reject_with(&evil, &config);
+    assert!(
+        matches!(
+            rejection,
+            Rejection::MultipleAssertions { .. }
+                | Rejection::AssertionMisplaced { .. }
+                | Rejection::SignatureObject { .. }
+                | Rejection::ReferenceMismatch { .. }
+        ),
+        "{rejection:?}"
+    );
+    // The signed Response nested inside an unsigned one, with no other Assertion.
+    let nested = format!(
+        "{}<samlp:Extensions>{signed}</samlp:Extensions></samlp:Response>",
+        head.replace("_resp1", "_outer")
+    );
+    assert!(matches!(
+        reject_with(&nested, &config),
+        Rejection::AssertionMisplaced { .. } | Rejection::Unsigned
+    ));
+}
+
+#[test]
+fn response_only_signature_over_a_modified_assertion_is_refused() {
+    let xml = response_only_signed(TEMPLATE).replace(
+        ">alice@example.com</saml:NameID>",
+        ">admin@example.com</saml:NameID>",
+    );
+    assert_eq!(
+        reject_with(&xml, &response_only_config()),
+        Rejection::DigestMismatch { element: Response }
+    );
+}
+
+#[test]
+fn response_only_signature_must_reference_the_response_itself() {
+    let xml = response_only_signed(TEMPLATE).replace("URI=\"#_resp1\"", "URI=\"#_assert1\"");
+    assert_eq!(
+        reject_with(&xml, &response_only_config()),
+        Rejection::ReferenceMismatch {
+            element: Response,
+            expected: "#_resp1".to_owned(),
+            found: "#_assert1".to_owned()
+        }
     );
 }
 
@@ -1129,6 +1328,11 @@ fn every_rejection_has_a_distinct_dotted_code() {
         Rejection::Doctype,
         Rejection::Unsigned,
         Rejection::UnsignedAssertion,
+        Rejection::KeyTooSmall {
+            element: Assertion,
+            bits: 1024,
+            minimum: 2048,
+        },
         Rejection::NoAssertion,
         Rejection::EncryptedAssertion,
         Rejection::ConditionsMissing,
@@ -1175,6 +1379,29 @@ fn xmlsec1_signed_responses_are_accepted() {
         let v = verify(xml.as_bytes(), config, now()).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(v.name_id, "alice@example.com", "{name}");
     }
+}
+
+#[test]
+fn explicit_inclusive_c14n_carries_inherited_xml_attributes_like_xmlsec1() {
+    // Signed by xmlsec1: xml:lang, xml:space and xml:base on the Response are part of the
+    // signed Assertion's canonical form, under an explicit inclusive c14n transform.
+    let xml =
+        include_str!("../tests/fixtures/signed/assertion-inclusive-explicit-xml-attributes.xml");
+    assert_eq!(accept(xml).name_id, "alice@example.com");
+    // They are signed: changing one on the Response breaks the Assertion's digest.
+    let changed = xml.replacen("xml:lang=\"en\"", "xml:lang=\"de\"", 1);
+    assert_eq!(
+        reject(&changed),
+        Rejection::DigestMismatch { element: Assertion }
+    );
+    // A parameter on the inclusive transform is not something it takes.
+    let c14n = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
+    let with_child = xml.replacen(
+        &format!("<ds:Transform Algorithm=\"{c14n}\"/>"),
+        &format!("<ds:Transform Algorithm=\"{c14n}\"><x/></ds:Transform>"),
+        1,
+    );
+    assert_eq!(reject(&with_child).code(), "saml.transform_not_allowed");
 }
 
 #[test]

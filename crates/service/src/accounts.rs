@@ -50,8 +50,16 @@ impl Hub {
     }
 
     /// `login` is a username or an email address (any of the user's, verified or not).
+    /// Refusals are logged with what was typed as the login (never the password);
+    /// the request's span adds its id.
     pub async fn login(&self, login: &str, password: &str) -> ServiceResult<LoginOutcome> {
         if let Some(retry_after_s) = self.login_throttle.wait_for(login, self.clock.now()) {
+            tracing::warn!(
+                login = %loggable(login),
+                reason = %LoginFailure::Throttled,
+                retry_after_s,
+                "login refused"
+            );
             return Err(ServiceError::TooManyAttempts { retry_after_s });
         }
         let user = self.find_login(login).await?;
@@ -69,7 +77,20 @@ impl Hub {
                 Ok(LoginOutcome { user, cookie })
             }
             _ => {
-                self.login_throttle.failed(login, self.clock.now());
+                let reason = if user.is_some() {
+                    LoginFailure::WrongPassword
+                } else {
+                    LoginFailure::UnknownLogin
+                };
+                tracing::info!(login = %loggable(login), %reason, "login failed");
+                if self.login_throttle.failed(login, self.clock.now()) {
+                    tracing::warn!(
+                        login = %loggable(login),
+                        failures = crate::login_throttle::MAX_FAILURES,
+                        window_s = crate::login_throttle::WINDOW_S,
+                        "login name locked out after repeated failures"
+                    );
+                }
                 Err(ServiceError::BadCredentials)
             }
         }
@@ -234,10 +255,12 @@ impl Hub {
         // budget as guessing it at the login form.
         let name = user.username.as_str();
         if let Some(retry_after_s) = self.login_throttle.wait_for(name, self.clock.now()) {
+            tracing::warn!(user = %user.username, reason = %LoginFailure::Throttled, retry_after_s, "password change refused");
             return Err(ServiceError::TooManyAttempts { retry_after_s });
         }
         let stored = self.store.password_hash(user.id).await?;
         if !self.verify_password(current, stored).await? {
+            tracing::info!(user = %user.username, "password change refused: wrong current password");
             self.login_throttle.failed(name, self.clock.now());
             return Err(ServiceError::WrongCurrentPassword);
         }
@@ -254,15 +277,68 @@ impl Hub {
         Ok(())
     }
 
+    /// An empty display name falls back to the username, as at sign-up.
     pub async fn set_display_name(
         &self,
         user: &User,
         display_name: DisplayName,
     ) -> ServiceResult<()> {
-        Ok(self
-            .store
-            .set_display_name(user.id, display_name.as_str())
-            .await?)
+        let shown = if display_name.is_empty() {
+            user.username.as_str()
+        } else {
+            display_name.as_str()
+        };
+        Ok(self.store.set_display_name(user.id, shown).await?)
+    }
+}
+
+/// Why a login was refused, as the log says it.
+#[derive(Clone, Copy, Debug)]
+enum LoginFailure {
+    UnknownLogin,
+    WrongPassword,
+    Throttled,
+}
+
+impl std::fmt::Display for LoginFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::UnknownLogin => "unknown",
+            Self::WrongPassword => "wrong_password",
+            Self::Throttled => "throttled",
+        })
+    }
+}
+
+/// Longest part of a typed login name that is logged.
+const LOGGED_LOGIN_CHARS: usize = 100;
+
+/// A typed login name fit for one log line: at most [`LOGGED_LOGIN_CHARS`]
+/// characters, with control, invisible and bidirectional characters written as
+/// escapes so they can neither forge a line nor hide in one.
+fn loggable(login: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in login.chars().enumerate() {
+        if i == LOGGED_LOGIN_CHARS {
+            out.push('…');
+            break;
+        }
+        if orgsso_core::unicode::is_invisible(c) || c == '\\' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The canonical form of an address an IdP asserted, as [`Email::parse`] gives it;
+/// one that is no valid address is only trimmed and lower-cased, and then matches
+/// no stored email.
+pub(crate) fn canonical_email(raw: &str) -> String {
+    match Email::parse(raw) {
+        Ok(email) => email.as_str().to_owned(),
+        Err(_) => raw.trim().to_lowercase(),
     }
 }
 
@@ -288,5 +364,38 @@ impl Hub {
 fn busy(_: crate::password_hash::Busy) -> ServiceError {
     ServiceError::Busy {
         retry_after_s: crate::password_hash::BUSY_RETRY_AFTER_S,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_login_names_are_escaped_and_bounded() {
+        for (typed, logged) in [
+            ("alice", "alice".to_owned()),
+            ("Alice@Example.com", "Alice@Example.com".to_owned()),
+            (
+                "bob\nlevel=ERROR forged",
+                "bob\\nlevel=ERROR forged".to_owned(),
+            ),
+            ("e\u{202e}vil", "e\\u{202e}vil".to_owned()),
+            ("a\\b", "a\\\\b".to_owned()),
+            (&"x".repeat(150), format!("{}…", "x".repeat(100))),
+        ] {
+            assert_eq!(loggable(typed), logged, "{typed:?}");
+        }
+    }
+
+    #[test]
+    fn asserted_emails_are_compared_in_canonical_form() {
+        for (asserted, canonical) in [
+            ("Üser@Exämple.com", "üser@xn--exmple-cua.com"),
+            (" alice@EXAMPLE.com ", "alice@example.com"),
+            ("not an address", "not an address"),
+        ] {
+            assert_eq!(canonical_email(asserted), canonical, "{asserted:?}");
+        }
     }
 }

@@ -98,6 +98,7 @@ impl ServiceError {
             ServiceError::SsoRefused(refusal) => refusal.code,
             ServiceError::SsoRequired(_) => "sso_required",
             ServiceError::DomainClaimed { .. } => "domain_claimed",
+            ServiceError::Store(StoreError::Unavailable(_)) => "unavailable",
             ServiceError::Store(_) | ServiceError::Hashing => "internal",
         }
     }

@@ -5,7 +5,7 @@
 //! memory, per instance: with several instances a guesser's budget multiplies, and stays
 //! bounded.
 
-use orgsso_core::Timestamp;
+use orgsso_core::{Email, Timestamp};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
@@ -19,8 +19,13 @@ pub(crate) struct LoginThrottle {
     failures: Mutex<HashMap<String, VecDeque<Timestamp>>>,
 }
 
+/// An address is keyed by its canonical form, so spelling its domain in Unicode
+/// or punycode (or composing its letters differently) does not buy more guesses.
 fn key(login: &str) -> String {
-    login.trim().to_lowercase()
+    match Email::parse(login) {
+        Ok(email) if login.contains('@') => email.as_str().to_owned(),
+        _ => login.trim().to_lowercase(),
+    }
 }
 
 impl LoginThrottle {
@@ -47,7 +52,8 @@ impl LoginThrottle {
         })
     }
 
-    pub(crate) fn failed(&self, login: &str, now: Timestamp) {
+    /// Counts a failure; `true` when it is the one that locks `login` out.
+    pub(crate) fn failed(&self, login: &str, now: Timestamp) -> bool {
         self.with(|map| {
             let key = key(login);
             if map.len() >= MAX_TRACKED && !map.contains_key(&key) {
@@ -56,7 +62,7 @@ impl LoginThrottle {
                     !failures.is_empty()
                 });
                 if map.len() >= MAX_TRACKED {
-                    return;
+                    return false;
                 }
             }
             let failures = map.entry(key).or_default();
@@ -65,7 +71,8 @@ impl LoginThrottle {
             if failures.len() > MAX_FAILURES {
                 failures.pop_front();
             }
-        });
+            failures.len() == MAX_FAILURES
+        })
     }
 
     pub(crate) fn succeeded(&self, login: &str) {
@@ -93,7 +100,8 @@ mod tests {
         let throttle = LoginThrottle::default();
         for i in 0..MAX_FAILURES as i64 {
             assert_eq!(throttle.wait_for("alice", T0.plus_seconds(i)), None);
-            throttle.failed("alice", T0.plus_seconds(i));
+            let locks = throttle.failed("alice", T0.plus_seconds(i));
+            assert_eq!(locks, i == MAX_FAILURES as i64 - 1, "failure {i}");
         }
         let t = T0.plus_seconds(60);
         assert_eq!(throttle.wait_for("alice", t), Some(WINDOW_S - 60));
@@ -113,5 +121,19 @@ mod tests {
         throttle.succeeded("Alice");
         throttle.failed("alice", T0);
         assert_eq!(throttle.wait_for("alice", T0), None);
+    }
+
+    #[test]
+    fn every_spelling_of_an_address_counts_against_one_budget() {
+        let throttle = LoginThrottle::default();
+        for i in 0..MAX_FAILURES {
+            let typed = if i % 2 == 0 {
+                "üser@exämple.com"
+            } else {
+                "U\u{308}ser@XN--EXMPLE-CUA.COM"
+            };
+            throttle.failed(typed, T0);
+        }
+        assert!(throttle.wait_for("üser@xn--exmple-cua.com", T0).is_some());
     }
 }

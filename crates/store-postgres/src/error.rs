@@ -1,6 +1,7 @@
 //! Turns PostgreSQL errors into `StoreError`: unique violations become the
 //! `Unique` rule they broke (by constraint name, see the migrations),
-//! foreign-key violations a missing referent.
+//! foreign-key violations a missing referent, and a server that cannot be
+//! reached an outage.
 
 use orgsso_store::{StoreError, Unique};
 use sqlx::error::ErrorKind;
@@ -38,7 +39,31 @@ pub(crate) fn db(err: sqlx::Error) -> StoreError {
             _ => {}
         }
     }
+    if is_outage(&err) {
+        return StoreError::Unavailable(Box::new(err));
+    }
     backend(err)
+}
+
+/// Whether the server is gone or refuses us, rather than our query being wrong:
+/// no connection (I/O, TLS, pool timed out or closed), a connection exception
+/// (SQLSTATE class 08), no room for one (53300), the server shutting down or
+/// restarting (57P01..57P03), the database gone (3D000) or closed to
+/// connections (55000 on connecting: `ALLOW_CONNECTIONS false`).
+fn is_outage(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+            code.starts_with("08")
+                || matches!(&*code, "53300" | "57P01" | "57P02" | "57P03" | "3D000")
+                || (code == "55000" && e.message().contains("not currently accepting connections"))
+        }),
+        _ => false,
+    }
 }
 
 fn unique_rule(constraint: &str) -> Option<Unique> {
@@ -56,6 +81,27 @@ fn unique_rule(constraint: &str) -> Option<Unique> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreachable_server_is_an_outage_and_a_bad_query_is_not() {
+        for (err, outage) in [
+            (sqlx::Error::PoolTimedOut, true),
+            (sqlx::Error::PoolClosed, true),
+            (
+                sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into()),
+                true,
+            ),
+            (sqlx::Error::RowNotFound, false),
+            (sqlx::Error::ColumnNotFound("x".into()), false),
+        ] {
+            let shown = err.to_string();
+            assert_eq!(
+                matches!(db(err), StoreError::Unavailable(_)),
+                outage,
+                "{shown}"
+            );
+        }
+    }
 
     #[test]
     fn constraint_names_name_the_rule() {

@@ -4,9 +4,15 @@
 
 use async_trait::async_trait;
 use orgsso_core::{Entropy, OsEntropy};
-use orgsso_store::{Store, StoreResult};
+use orgsso_store::{Store, StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Connection, PgConnection, Postgres, Transaction};
+use sqlx::{Connection, PgConnection, Postgres, Row, Transaction};
+
+/// Emails with a non-ASCII character: the only ones an older, laxer parser
+/// may have stored in another form than the canonical one.
+const NON_ASCII_EMAILS: &str =
+    "SELECT id, address FROM emails WHERE octet_length(address) <> char_length(address)";
+const UPDATE_EMAIL_ADDRESS: &str = "UPDATE emails SET address = $1 WHERE id = $2";
 use std::str::FromStr;
 
 mod error;
@@ -70,7 +76,48 @@ impl PostgresStore {
     /// Applies the embedded migrations that have not run yet. Safe to call
     /// from several instances at once: sqlx holds an advisory lock meanwhile.
     pub async fn migrate(&self) -> StoreResult<()> {
-        sqlx::migrate!().run(&self.pool).await.map_err(backend)
+        sqlx::migrate!().run(&self.pool).await.map_err(backend)?;
+        self.canonicalize_emails().await
+    }
+
+    /// Rewrites emails stored before addresses had one canonical form (NFC,
+    /// the domain in IDNA ASCII), so lookups and the SSO domain match see it.
+    /// Only an address with a non-ASCII character can differ from its form;
+    /// one whose form another account already has, or that no longer parses,
+    /// is left as it is and logged for the operator.
+    async fn canonicalize_emails(&self) -> StoreResult<()> {
+        let rows = sqlx::query(NON_ASCII_EMAILS)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        for row in rows {
+            let id: i64 = row.try_get("id").map_err(db)?;
+            let address: String = row.try_get("address").map_err(db)?;
+            let canonical = match orgsso_core::Email::parse(&address) {
+                Ok(email) if email.as_str() == address => continue,
+                Ok(email) => email,
+                Err(err) => {
+                    tracing::warn!(email_id = id, error = %err, "stored email is not a valid address");
+                    continue;
+                }
+            };
+            let updated = sqlx::query(UPDATE_EMAIL_ADDRESS)
+                .bind(canonical.as_str())
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map_err(db);
+            match updated {
+                Ok(_) => tracing::info!(email_id = id, "stored email rewritten in canonical form"),
+                Err(StoreError::Conflict(_)) => tracing::warn!(
+                    email_id = id,
+                    canonical = %canonical,
+                    "stored email left as it is: another account has its canonical form"
+                ),
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(())
     }
 
     /// A READ COMMITTED transaction; methods that guard an invariant lock

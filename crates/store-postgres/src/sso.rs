@@ -12,9 +12,9 @@ use crate::PostgresStore;
 use async_trait::async_trait;
 use orgsso_core::{OrgId, OrgName, SsoMode, Timestamp, UserId};
 use orgsso_store::{
-    AuditEntry, NewAuditEntry, NewSsoConfig, OrgSso, SsoConfig, SsoConfigId, SsoDomain, SsoOptions,
-    SsoPrompt, SsoRequest, SsoSession, SsoStore, SsoTestOutcome, StoreError, StoreResult,
-    ViewerInOrg,
+    AuditEntry, NewAuditEntry, NewSpKey, NewSsoConfig, OrgSso, SpKey, SpKeyUse, SsoConfig,
+    SsoConfigId, SsoDomain, SsoOptions, SsoPrompt, SsoRequest, SsoSession, SsoStore,
+    SsoTestOutcome, StoreError, StoreResult, ViewerInOrg,
 };
 
 #[async_trait]
@@ -523,6 +523,101 @@ impl SsoStore for PostgresStore {
             .transpose()
     }
 
+    async fn sp_keys(&self, org: OrgId) -> StoreResult<Vec<SpKey>> {
+        sqlx::query(
+            "SELECT org_id, usage, current, private_key_ciphertext, certificate_pem, created_at \
+             FROM sp_keys WHERE org_id = $1 ORDER BY usage DESC, current DESC",
+        )
+        .bind(org.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(sp_key)
+        .collect()
+    }
+
+    async fn create_sp_keys(
+        &self,
+        org: OrgId,
+        keys: &[NewSpKey],
+        now: Timestamp,
+    ) -> StoreResult<u64> {
+        let mut created = 0;
+        for key in keys {
+            let done = sqlx::query(
+                "INSERT INTO sp_keys \
+                 (org_id, usage, current, private_key_ciphertext, certificate_pem, created_at) \
+                 VALUES ($1, $2, TRUE, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(org.0)
+            .bind(key.usage.as_str())
+            .bind(&key.private_key_ciphertext)
+            .bind(&key.certificate_pem)
+            .bind(now.unix())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+            created += done.rows_affected();
+        }
+        Ok(created)
+    }
+
+    async fn rotate_sp_keys(
+        &self,
+        org: OrgId,
+        keys: &[NewSpKey],
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // Locks the org's keys, so a concurrent rotation waits and then sees this one.
+        let existing: Vec<(String, bool)> =
+            sqlx::query_as("SELECT usage, current FROM sp_keys WHERE org_id = $1 FOR UPDATE")
+                .bind(org.0)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db)?;
+        let rotating = existing.iter().all(|(_, current)| *current)
+            && keys
+                .iter()
+                .all(|k| existing.iter().any(|(usage, _)| usage == k.usage.as_str()));
+        if !rotating {
+            return Ok(false);
+        }
+        for key in keys {
+            sqlx::query("UPDATE sp_keys SET current = FALSE WHERE org_id = $1 AND usage = $2")
+                .bind(org.0)
+                .bind(key.usage.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            sqlx::query(
+                "INSERT INTO sp_keys \
+                 (org_id, usage, current, private_key_ciphertext, certificate_pem, created_at) \
+                 VALUES ($1, $2, TRUE, $3, $4, $5)",
+            )
+            .bind(org.0)
+            .bind(key.usage.as_str())
+            .bind(&key.private_key_ciphertext)
+            .bind(&key.certificate_pem)
+            .bind(now.unix())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn retire_sp_keys(&self, org: OrgId) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sp_keys WHERE org_id = $1 AND NOT current")
+            .bind(org.0)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected())
+    }
+
     async fn purge_expired_sso(&self, now: Timestamp) -> StoreResult<u64> {
         let mut purged = 0;
         for table in ["sso_sessions", "sso_requests", "saml_assertions"] {
@@ -556,4 +651,17 @@ async fn end_sessions_and_sign_ins(
         .await
         .map_err(db)?;
     Ok(ended)
+}
+
+fn sp_key(row: &sqlx::postgres::PgRow) -> StoreResult<SpKey> {
+    let usage: String = rows::get(row, "usage")?;
+    Ok(SpKey {
+        org: OrgId(rows::get(row, "org_id")?),
+        usage: SpKeyUse::parse(&usage)
+            .ok_or_else(|| crate::error::corrupt("sp_keys.usage", usage))?,
+        current: rows::get(row, "current")?,
+        private_key_ciphertext: rows::get(row, "private_key_ciphertext")?,
+        certificate_pem: rows::get(row, "certificate_pem")?,
+        created_at: Timestamp::from_unix(rows::get(row, "created_at")?),
+    })
 }

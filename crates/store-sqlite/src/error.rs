@@ -37,6 +37,16 @@ pub(crate) fn db(err: sqlx::Error) -> StoreError {
             _ => {}
         }
     }
+    if matches!(
+        err,
+        sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+    ) {
+        // The file or the pool is gone, not the query at fault.
+        return StoreError::Unavailable(Box::new(err));
+    }
     backend(err)
 }
 

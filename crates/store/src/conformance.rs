@@ -125,6 +125,8 @@ macro_rules! conformance_suite {
             audit_log_is_newest_first_and_per_org,
             the_last_failed_response_is_replaced,
             secrets_round_trip_as_bytes,
+            sp_keys_are_created_once_per_use,
+            sp_key_rotation_keeps_the_previous_key_until_retired,
         );
     };
     (@cases $factory:expr; $($case:ident),+ $(,)?) => {
@@ -3159,4 +3161,97 @@ pub async fn secrets_round_trip_as_bytes(store: &dyn Store) {
             .secret_ciphertext,
         None
     );
+}
+
+fn new_sp_key(usage: SpKeyUse, tag: &str) -> NewSpKey {
+    NewSpKey {
+        usage,
+        private_key_ciphertext: vec![0, 255, 7, tag.len() as u8],
+        certificate_pem: format!("cert {tag}"),
+    }
+}
+
+pub async fn sp_keys_are_created_once_per_use(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let acme = org(store, "acme", alice.id).await;
+    let globex = org(store, "globex", alice.id).await;
+    assert!(store.sp_keys(acme.id).await.unwrap().is_empty());
+    let first = [
+        new_sp_key(SpKeyUse::Encryption, "enc-1"),
+        new_sp_key(SpKeyUse::Signing, "sig-1"),
+    ];
+    assert_eq!(
+        store.create_sp_keys(acme.id, &first, at(1)).await.unwrap(),
+        2
+    );
+    // A second first use (another instance) finds the keys there and changes nothing.
+    let again = [
+        new_sp_key(SpKeyUse::Encryption, "enc-x"),
+        new_sp_key(SpKeyUse::Signing, "sig-x"),
+    ];
+    assert_eq!(
+        store.create_sp_keys(acme.id, &again, at(2)).await.unwrap(),
+        0
+    );
+    let keys = store.sp_keys(acme.id).await.unwrap();
+    let summary: Vec<(SpKeyUse, bool, &str)> = keys
+        .iter()
+        .map(|k| (k.usage, k.current, k.certificate_pem.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (SpKeyUse::Signing, true, "cert sig-1"),
+            (SpKeyUse::Encryption, true, "cert enc-1"),
+        ]
+    );
+    assert_eq!(keys[0].private_key_ciphertext, vec![0, 255, 7, 5]);
+    assert_eq!(keys[0].created_at, at(1));
+    assert!(store.sp_keys(globex.id).await.unwrap().is_empty());
+}
+
+pub async fn sp_key_rotation_keeps_the_previous_key_until_retired(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let acme = org(store, "acme", alice.id).await;
+    let next = [
+        new_sp_key(SpKeyUse::Signing, "sig-2"),
+        new_sp_key(SpKeyUse::Encryption, "enc-2"),
+    ];
+    // Nothing to rotate before the keys exist.
+    assert!(!store.rotate_sp_keys(acme.id, &next, at(2)).await.unwrap());
+    let first = [
+        new_sp_key(SpKeyUse::Signing, "sig-1"),
+        new_sp_key(SpKeyUse::Encryption, "enc-1"),
+    ];
+    store.create_sp_keys(acme.id, &first, at(1)).await.unwrap();
+    assert!(store.rotate_sp_keys(acme.id, &next, at(2)).await.unwrap());
+    let summary = |keys: Vec<SpKey>| -> Vec<(SpKeyUse, bool, String)> {
+        keys.into_iter()
+            .map(|k| (k.usage, k.current, k.certificate_pem))
+            .collect()
+    };
+    let rotating = vec![
+        (SpKeyUse::Signing, true, "cert sig-2".to_owned()),
+        (SpKeyUse::Signing, false, "cert sig-1".to_owned()),
+        (SpKeyUse::Encryption, true, "cert enc-2".to_owned()),
+        (SpKeyUse::Encryption, false, "cert enc-1".to_owned()),
+    ];
+    assert_eq!(summary(store.sp_keys(acme.id).await.unwrap()), rotating);
+    // A second rotation waits for the first to finish, and changes nothing.
+    let third = [
+        new_sp_key(SpKeyUse::Signing, "sig-3"),
+        new_sp_key(SpKeyUse::Encryption, "enc-3"),
+    ];
+    assert!(!store.rotate_sp_keys(acme.id, &third, at(3)).await.unwrap());
+    assert_eq!(summary(store.sp_keys(acme.id).await.unwrap()), rotating);
+    assert_eq!(store.retire_sp_keys(acme.id).await.unwrap(), 2);
+    assert_eq!(store.retire_sp_keys(acme.id).await.unwrap(), 0);
+    assert_eq!(
+        summary(store.sp_keys(acme.id).await.unwrap()),
+        vec![
+            (SpKeyUse::Signing, true, "cert sig-2".to_owned()),
+            (SpKeyUse::Encryption, true, "cert enc-2".to_owned()),
+        ]
+    );
+    assert!(store.rotate_sp_keys(acme.id, &third, at(3)).await.unwrap());
 }

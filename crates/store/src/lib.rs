@@ -34,6 +34,10 @@ pub enum StoreError {
     LastAdmin,
     #[error("database error: {0}")]
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The database cannot be reached, refuses connections or dropped ours:
+    /// an outage to report as such (and retry), never a refusal of the request.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Which uniqueness rule a write broke.

@@ -226,6 +226,73 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// What an SP key pair of an organization is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SpKeyUse {
+    /// Signs AuthnRequests.
+    Signing,
+    /// Decrypts EncryptedAssertions.
+    Encryption,
+}
+
+impl SpKeyUse {
+    pub const ALL: [SpKeyUse; 2] = [SpKeyUse::Signing, SpKeyUse::Encryption];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpKeyUse::Signing => "signing",
+            SpKeyUse::Encryption => "encryption",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "signing" => Some(SpKeyUse::Signing),
+            "encryption" => Some(SpKeyUse::Encryption),
+            _ => None,
+        }
+    }
+}
+
+/// An SP key pair of an organization. At most one `current` and one `previous` per use:
+/// during a rotation both are published and both decrypt; the current one signs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SpKey {
+    pub org: OrgId,
+    pub usage: SpKeyUse,
+    /// `false`: the previous key of a rotation not yet finished.
+    pub current: bool,
+    /// The PKCS#8 private key, sealed by the service with the secrets key.
+    pub private_key_ciphertext: Vec<u8>,
+    pub certificate_pem: String,
+    pub created_at: Timestamp,
+}
+
+impl std::fmt::Debug for SpKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpKey")
+            .field("org", &self.org)
+            .field("usage", &self.usage)
+            .field("current", &self.current)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A freshly generated SP key pair, its private key already sealed.
+#[derive(Clone)]
+pub struct NewSpKey {
+    pub usage: SpKeyUse,
+    pub private_key_ciphertext: Vec<u8>,
+    pub certificate_pem: String,
+}
+
+impl std::fmt::Debug for NewSpKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSpKey")
+            .field("usage", &self.usage)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct NewAuditEntry {
     pub org: OrgId,
@@ -349,6 +416,28 @@ pub trait SsoStore: Send + Sync {
         at: Timestamp,
     ) -> StoreResult<()>;
     async fn failed_response(&self, org: OrgId) -> StoreResult<Option<(String, Timestamp)>>;
+
+    /// The org's SP keys, by use (signing first), the current key before the previous one.
+    async fn sp_keys(&self, org: OrgId) -> StoreResult<Vec<SpKey>>;
+    /// Stores each key as the current one of its use unless the org has one already (a
+    /// concurrent first use elsewhere won); returns how many were stored.
+    async fn create_sp_keys(
+        &self,
+        org: OrgId,
+        keys: &[NewSpKey],
+        now: Timestamp,
+    ) -> StoreResult<u64>;
+    /// Starts a rotation, in one transaction: each use's current key becomes the previous
+    /// one and the new key becomes current. `false`, and nothing changes, while an earlier
+    /// rotation still has a previous key or a use has no current key.
+    async fn rotate_sp_keys(
+        &self,
+        org: OrgId,
+        keys: &[NewSpKey],
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Finishes a rotation: deletes the previous keys; returns how many went.
+    async fn retire_sp_keys(&self, org: OrgId) -> StoreResult<u64>;
 
     /// Deletes SSO sessions, pending sign-ins and replay-cache records that
     /// expired at or before `now`; returns how many rows went.

@@ -6,7 +6,9 @@
 use crate::hostile_op::{through_op, HostileOp};
 pub use crate::location;
 use crate::{json_body, Client, StatusCode, TestApp};
+use orgsso_core::{Clock, SystemClock};
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 pub const ORG: &str = "acme";
 
@@ -20,10 +22,16 @@ pub struct OidcOrg {
 impl OidcOrg {
     /// The configuration saved with `extra` fields in its body.
     pub async fn new(extra: Value) -> OidcOrg {
-        let app = TestApp::spawn().await;
+        Self::with_clock(extra, Arc::new(SystemClock)).await
+    }
+
+    /// The same, with the hub and the OP's ID tokens on `clock`.
+    pub async fn with_clock(extra: Value, clock: Arc<dyn Clock>) -> OidcOrg {
+        let app = TestApp::spawn_with_clock(clock.clone()).await;
         let admin = app.user("alice").await;
         app.org(&admin, ORG).await;
         let op = HostileOp::start("orgsso-acme", "alice@example.com").await;
+        op.set_clock(clock);
         let mut body = json!({"issuer_url": op.issuer, "client_id": op.client_id, "client_secret": op.client_secret});
         for (k, v) in extra.as_object().expect("extra fields") {
             body[k] = v.clone();

@@ -5,8 +5,9 @@
 //! of its authorization response) is honest or broken in one way, as
 //! [`HostileOp::set_forgery`] says.
 //!
-//! Keys: the RSA and EC test keys of `crates/oidc/tests/fixtures/`; the
-//! JWKS publishes RSA key A and the EC key, never RSA key B.
+//! Keys: the RSA test keys of `crates/oidc/tests/fixtures/`; the JWKS
+//! publishes RSA key A, never RSA key B, until [`HostileOp::rotate_keys`]
+//! makes key B the published and signing one.
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -63,11 +64,20 @@ pub enum Forgery {
     CallbackIssuerMismatch,
     /// The authorization response has no `iss`, though discovery promises one.
     CallbackIssuerMissing,
+    /// The ID token and userinfo carry no `sub`.
+    MissingSubject,
+    /// No `auth_time`, though the request carried `max_age`.
+    AuthTimeMissing,
+    /// `auth_time` two hours ago, whatever `max_age` asked.
+    AuthTimeTooOld,
 }
 
 struct Grant {
     challenge: String,
     nonce: String,
+    /// `max_age` or `prompt=login` was requested: an honest OP says when the user
+    /// authenticated (here: just now).
+    reauthenticate: bool,
     used: bool,
 }
 
@@ -83,6 +93,16 @@ struct OpState {
     token_requests: usize,
     /// Claims added to (or replacing those of) every following ID token.
     extra_claims: Map<String, Value>,
+    /// Whose time the ID tokens are minted at.
+    clock: Arc<dyn Clock>,
+    /// The discovery endpoint answers 503 while set.
+    discovery_down: bool,
+    discovery_requests: usize,
+    /// The query of the latest authorization request.
+    last_authorize: HashMap<String, String>,
+    /// Key B replaced key A (published and signing).
+    rotated: bool,
+    jwks_requests: usize,
 }
 
 type Shared = Arc<Mutex<OpState>>;
@@ -125,12 +145,13 @@ fn rsa_jwk(pair: &RsaKeyPair, kid: &str) -> Value {
 }
 
 /// A compact JWS of `claims` with header `alg`/`kid`, signed as `forgery` says.
-fn mint(forgery: Forgery, claims: &Map<String, Value>) -> String {
+fn mint(forgery: Forgery, rotated: bool, claims: &Map<String, Value>) -> String {
     let k = keys();
     let (alg, kid) = match forgery {
         Forgery::AlgNone => ("none", "rsa-a"),
         Forgery::Hs256WithRsaPublicKey => ("HS256", "rsa-a"),
         Forgery::UnknownKid => ("RS256", "rsa-b"),
+        _ if rotated => ("RS256", "rsa-b"),
         _ => ("RS256", "rsa-a"),
     };
     let header = json!({"alg": alg, "typ": "JWT", "kid": kid});
@@ -157,6 +178,7 @@ fn mint(forgery: Forgery, claims: &Map<String, Value>) -> String {
             ring::hmac::sign(&key, input.as_bytes()).as_ref().to_vec()
         }
         Forgery::UnknownKid => rsa_sign(&k.rsa_b),
+        _ if rotated => rsa_sign(&k.rsa_b),
         Forgery::BadSignature => {
             let mut sig = rsa_sign(&k.rsa_a);
             sig[10] ^= 0x01;
@@ -186,6 +208,12 @@ impl HostileOp {
             userinfo: HashMap::new(),
             token_requests: 0,
             extra_claims: Map::new(),
+            clock: Arc::new(SystemClock),
+            discovery_down: false,
+            discovery_requests: 0,
+            last_authorize: HashMap::new(),
+            rotated: false,
+            jwks_requests: 0,
         }));
         let app = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
@@ -239,6 +267,37 @@ impl HostileOp {
     pub fn token_requests(&self) -> usize {
         self.with(|s| s.token_requests)
     }
+
+    /// Mints the following ID tokens at `clock`'s time (the hub's, when it is fixed).
+    pub fn set_clock(&self, clock: Arc<dyn Clock>) {
+        self.with(|s| s.clock = clock);
+    }
+
+    /// While `down`, the discovery endpoint answers `503 Service Unavailable`.
+    pub fn set_discovery_down(&self, down: bool) {
+        self.with(|s| s.discovery_down = down);
+    }
+
+    /// How many discovery requests reached the OP.
+    pub fn discovery_requests(&self) -> usize {
+        self.with(|s| s.discovery_requests)
+    }
+
+    /// The IdP rotates its signing key: from now on it publishes and signs
+    /// with RSA key B (`kid` "rsa-b") instead of key A.
+    pub fn rotate_keys(&self) {
+        self.with(|s| s.rotated = true);
+    }
+
+    /// How many JWKS requests reached the OP.
+    pub fn jwks_requests(&self) -> usize {
+        self.with(|s| s.jwks_requests)
+    }
+
+    /// The query parameters of the latest authorization request.
+    pub fn last_authorize(&self) -> HashMap<String, String> {
+        self.with(|s| s.last_authorize.clone())
+    }
 }
 
 impl Drop for HostileOp {
@@ -249,8 +308,15 @@ impl Drop for HostileOp {
     }
 }
 
-async fn discovery(State(s): State<Shared>) -> Json<Value> {
-    let issuer = s.lock().expect("OP state").issuer.clone();
+async fn discovery(State(s): State<Shared>) -> Response {
+    let issuer = {
+        let mut s = s.lock().expect("OP state");
+        s.discovery_requests += 1;
+        if s.discovery_down {
+            return (StatusCode::SERVICE_UNAVAILABLE, "down for maintenance").into_response();
+        }
+        s.issuer.clone()
+    };
     Json(json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
@@ -265,15 +331,23 @@ async fn discovery(State(s): State<Shared>) -> Json<Value> {
         "scopes_supported": ["openid", "email", "profile"],
         "authorization_response_iss_parameter_supported": true,
     }))
+    .into_response()
 }
 
-async fn jwks() -> Json<Value> {
-    Json(json!({ "keys": [rsa_jwk(&keys().rsa_a, "rsa-a")] }))
+async fn jwks(State(s): State<Shared>) -> Json<Value> {
+    let mut s = s.lock().expect("OP state");
+    s.jwks_requests += 1;
+    if s.rotated {
+        Json(json!({ "keys": [rsa_jwk(&keys().rsa_b, "rsa-b")] }))
+    } else {
+        Json(json!({ "keys": [rsa_jwk(&keys().rsa_a, "rsa-a")] }))
+    }
 }
 
 /// No login form: the browser is sent straight back with a code.
 async fn authorize(State(s): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
     let mut s = s.lock().expect("OP state");
+    s.last_authorize = q.clone();
     let field = |k: &str| q.get(k).cloned().unwrap_or_default();
     if field("client_id") != s.client_id
         || field("response_type") != "code"
@@ -287,6 +361,7 @@ async fn authorize(State(s): State<Shared>, Query(q): Query<HashMap<String, Stri
         Grant {
             challenge: field("code_challenge"),
             nonce: field("nonce"),
+            reauthenticate: q.contains_key("max_age") || field("prompt") == "login",
             used: false,
         },
     );
@@ -358,7 +433,8 @@ async fn token(
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant");
     }
     let nonce = grant.nonce.clone();
-    let now = SystemClock.now().unix();
+    let reauthenticate = grant.reauthenticate;
+    let now = s.clock.now().unix();
     let forgery = s.forgery;
     let mut claims = json!({
         "iss": s.issuer, "aud": s.client_id, "sub": format!("sub-{}", s.email),
@@ -368,6 +444,9 @@ async fn token(
     .as_object()
     .expect("claims")
     .clone();
+    if reauthenticate {
+        claims.insert("auth_time".into(), json!(now));
+    }
     claims.extend(s.extra_claims.clone());
     match forgery {
         Forgery::WrongIssuer => {
@@ -404,6 +483,15 @@ async fn token(
         Forgery::NonceMissing => {
             claims.remove("nonce");
         }
+        Forgery::MissingSubject => {
+            claims.remove("sub");
+        }
+        Forgery::AuthTimeMissing => {
+            claims.remove("auth_time");
+        }
+        Forgery::AuthTimeTooOld => {
+            claims.insert("auth_time".into(), json!(now - 7200));
+        }
         Forgery::MissingEmail => {
             claims.remove("email");
             claims.remove("email_verified");
@@ -414,7 +502,7 @@ async fn token(
         _ => {}
     }
     let access_token = format!("at-{}", crate::oidc_provider::random_hex());
-    let mut info = json!({ "sub": claims["sub"] });
+    let mut info = json!({ "sub": claims.get("sub").cloned().unwrap_or(Value::Null) });
     if forgery != Forgery::MissingEmail {
         info["email"] = claims["email"].clone();
         info["email_verified"] = claims["email_verified"].clone();
@@ -425,7 +513,7 @@ async fn token(
     s.userinfo.insert(access_token.clone(), info);
     Json(json!({
         "access_token": access_token, "token_type": "Bearer", "expires_in": 300,
-        "id_token": mint(forgery, &claims),
+        "id_token": mint(forgery, s.rotated, &claims),
     }))
     .into_response()
 }

@@ -249,6 +249,40 @@ pub async fn follow_idp(
     panic!("more than {MAX_HOPS} redirects at the IdP, last {url}");
 }
 
+/// Whether the IdP shows its login form for `idp_url` (where orgsso sent the
+/// browser) rather than sending the browser straight back on the session it
+/// already has there: what `prompt=login` changes.
+pub async fn asks_for_login(client: &Client, idp_url: &str) -> bool {
+    let idp = reqwest::Url::parse(&origin_of(idp_url)).expect("IdP URL");
+    let mut url = reqwest::Url::parse(idp_url).expect("start URL");
+    for _ in 0..MAX_HOPS {
+        let res = client
+            .http
+            .get(url.clone())
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request to the IdP failed ({url}): {e}"));
+        if res.status().is_redirection() {
+            let location = res
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_else(|| panic!("redirect without Location from {url}"))
+                .to_owned();
+            let next = resolve(&url, &location);
+            if !same_origin(&next, &idp) {
+                return false;
+            }
+            url = next;
+            continue;
+        }
+        let html = res.text().await.unwrap_or_default();
+        return form_action(&html, "/login").is_some();
+    }
+    panic!("more than {MAX_HOPS} redirects at the IdP, last {url}");
+}
+
 /// Signs `user` in at the IdP (from `idp_url`, where orgsso sent the
 /// browser) and returns the callback URL the IdP sends the browser back to,
 /// without requesting it.

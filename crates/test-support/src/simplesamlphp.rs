@@ -347,6 +347,73 @@ impl SimpleSamlIdp {
         });
     }
 
+    /// Makes the IdP sign only the Response of what it sends to the service
+    /// provider `sp_entity_id` (`saml20.sign.response` on,
+    /// `saml20.sign.assertion` off: Shibboleth's default), or, with `false`,
+    /// both the Response and the Assertion again (the default).
+    pub fn set_response_only_signature(&self, sp_entity_id: &str, response_only: bool) {
+        self.update_params(|p| {
+            for sp in p["sps"].as_array_mut().expect("sps") {
+                if sp["entity_id"] == sp_entity_id {
+                    sp["sign_assertion"] = json!(!response_only);
+                }
+            }
+        });
+    }
+
+    /// Gives the IdP the encryption certificates (PEM) of the service provider
+    /// `sp_entity_id`, as read from its SP metadata, and makes it encrypt the
+    /// assertion with the first one (`assertion.encryption`); none: plain
+    /// assertions again (the default).
+    pub fn set_sp_encryption(&self, sp_entity_id: &str, certificates: &[String]) {
+        self.update_sp(sp_entity_id, "encryption_certs", json!(certificates));
+    }
+
+    /// Makes the IdP require AuthnRequests of `sp_entity_id` signed by one of
+    /// `certificates` (PEM; `validate.authnrequest`); none: unsigned requests
+    /// are accepted again (the default).
+    pub fn set_sp_signing(&self, sp_entity_id: &str, certificates: &[String]) {
+        self.update_sp(sp_entity_id, "signing_certs", json!(certificates));
+    }
+
+    fn update_sp(&self, sp_entity_id: &str, field: &str, value: Value) {
+        self.update_params(|p| {
+            for sp in p["sps"].as_array_mut().expect("sps") {
+                if sp["entity_id"] == sp_entity_id {
+                    sp[field] = value.clone();
+                }
+            }
+        });
+    }
+
+    /// Opens `url` at the IdP like [`SimpleSamlIdp::login`] but only up to the
+    /// first page: `None` when the IdP asks for a password or answers with a
+    /// SAML post, `Some((status, page))` when it shows anything else (an error).
+    pub async fn refusal(&self, http: &reqwest::Client, url: &str) -> Option<(u16, String)> {
+        let mut next = Request::Get(url.to_owned());
+        for _hop in 0..12 {
+            let (current, res) = self.send(http, &next).await;
+            let status = res.status();
+            if status.is_redirection() {
+                let location = res
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_else(|| panic!("redirect without Location from {current}"));
+                let target = current.join(location).expect("redirect target");
+                self.check_loopback(&target);
+                next = Request::Get(target.to_string());
+                continue;
+            }
+            let body = res.text().await.expect("IdP page");
+            if saml_post_form(&body).is_some() || body.contains("name=\"password\"") {
+                return None;
+            }
+            return Some((status.as_u16(), body));
+        }
+        panic!("too many redirects at the IdP starting from {url}");
+    }
+
     fn update_params(&self, change: impl FnOnce(&mut Value)) {
         let mut params = self.params.lock().expect("params lock");
         change(&mut params);

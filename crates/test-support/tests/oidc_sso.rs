@@ -12,7 +12,7 @@ use orgsso_store::SsoSession;
 use orgsso_test_support::hostile_op::{op_callback, through_op, Forgery, HostileOp};
 use orgsso_test_support::location;
 use orgsso_test_support::oidc_provider::{
-    authenticate, back_at_hub, follow_idp, login, AtIdp, OidcIdp, IDP_PASSWORD,
+    asks_for_login, authenticate, back_at_hub, follow_idp, login, AtIdp, OidcIdp, IDP_PASSWORD,
 };
 use orgsso_test_support::{error_of, json_body, Client, StatusCode, TestApp};
 use serde_json::{json, Value};
@@ -450,7 +450,12 @@ async fn an_idp_email_that_is_not_on_the_account_is_refused_with_the_email_to_ad
         .refused(back_at_hub(&bob, &callback).await, "sso.email_mismatch")
         .await;
     assert!(page.contains("alice@example.com"), "{page}");
-    assert!(page.contains("Add it in Settings → Emails"), "{page}");
+    // Signed in at the IdP as someone else: told to sign out there first (issue 10).
+    assert!(
+        page.contains("sign out at the identity provider and sign in there as yourself"),
+        "{page}"
+    );
+    assert!(page.contains("add it in Settings → Emails"), "{page}");
     assert!(w.hub.sso_session("bob").await.is_none());
 }
 
@@ -802,4 +807,52 @@ async fn broken_id_tokens_from_a_hostile_op_are_refused() {
         exchanges,
         "a replayed code reached the OP"
     );
+}
+
+/// Re-authentication with the real IdP: without `prompt=login` a second trip
+/// rides the IdP session; with it (and `max_age`) the IdP asks again and its
+/// ID token carries the `auth_time` the hub then requires.
+#[tokio::test]
+async fn prompt_login_and_max_age_make_the_real_idp_ask_again() {
+    let Some(w) = world().await else { return };
+    w.configure_and_test().await;
+    // A second Update and Test: alice's IdP session is reused, no login form.
+    let res = w.save_config().await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(!asks_for_login(&w.hub.admin, &location(&res)).await);
+
+    let csrf = w.hub.admin.page_csrf(&settings()).await;
+    let res = w
+        .hub
+        .admin
+        .post_form(
+            &format!("{}/oidc", settings()),
+            &[
+                ("csrf_token", &csrf),
+                ("issuer_url", &w.idp.issuer),
+                ("client_id", &w.idp.client_id),
+                ("client_secret", &w.idp.client_secret),
+                ("scopes", "openid email profile"),
+                ("email_claim", "email"),
+                ("max_age", "600"),
+                ("prompt_login", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let idp_url = location(&res);
+    assert!(idp_url.contains("prompt=login") && idp_url.contains("max_age=600"));
+    assert!(
+        asks_for_login(&w.hub.admin, &idp_url).await,
+        "prompt=login: the IdP asks for credentials again"
+    );
+    let res = login(&w.hub.admin, &idp_url, "alice", IDP_PASSWORD).await;
+    assert_eq!(
+        location(&res),
+        format!("/organizations/{ORG}/settings/sso?done=tested"),
+        "the IdP's auth_time satisfies max_age"
+    );
+    let config = w.hub.latest_config().await;
+    let claims: Value = serde_json::from_str(config.test_result.as_deref().unwrap()).unwrap();
+    assert!(claims["auth_time"].is_i64(), "{claims}");
 }

@@ -1,5 +1,6 @@
 //! The served OpenAPI document matches the router: every documented
-//! operation answers from a real handler, never from the API fallback.
+//! operation answers from a real handler, never from the API fallback, and
+//! each documented path has exactly the documented methods.
 
 use orgsso_test_support::{json_body, StatusCode, TestApp};
 use reqwest::Method;
@@ -54,7 +55,7 @@ async fn every_documented_operation_is_routed() {
         .unwrap();
 
     let doc = json_body(app.client().get("/api/openapi.json").await).await;
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["openapi"], "3.1.0");
     assert_eq!(doc["servers"][0]["url"], "/api");
     let paths = doc["paths"].as_object().expect("paths");
     let mut operations = Vec::new();
@@ -160,5 +161,80 @@ async fn documented_success_statuses_match_the_handlers() {
                 );
             }
         }
+    }
+}
+
+/// `path` with every `{parameter}` filled in with something plausible.
+fn concrete(path: &str) -> String {
+    path.replace("{id}", "1")
+        .replace("{org}", "acme")
+        .replace("{user}", "bob")
+        .replace("{kind}", "model")
+        .replace("{owner}", "alice")
+        .replace("{name}", "demo")
+        .replace("{domain}", "example.com")
+}
+
+#[tokio::test]
+async fn each_documented_path_is_routed_for_exactly_the_documented_methods() {
+    let app = TestApp::spawn().await;
+    let doc = json_body(app.client().get("/api/openapi.json").await).await;
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, item) in paths {
+        let mut documented: Vec<String> = item
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|m| m.to_uppercase())
+            .collect();
+        if documented.contains(&"GET".to_owned()) {
+            documented.push("HEAD".to_owned());
+        }
+        documented.sort();
+        // No operation of the API is a PUT; the router names what it has in `Allow`.
+        assert!(!documented.contains(&"PUT".to_owned()));
+        let concrete = concrete(path);
+        assert!(!concrete.contains('{'), "unfilled parameter in {concrete}");
+        let res = app
+            .client()
+            .send(Method::PUT, &format!("/api{concrete}"))
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "PUT /api{concrete}"
+        );
+        let mut allowed: Vec<String> = res
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .split(',')
+            .map(|m| m.trim().to_owned())
+            .filter(|m| !m.is_empty())
+            .collect();
+        allowed.sort();
+        assert_eq!(
+            allowed, documented,
+            "{path}: routed methods differ from documented ones"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_document_is_served_as_json_and_describes_itself() {
+    let app = TestApp::spawn().await;
+    let res = app.client().get("/api/openapi.json").await;
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    let doc = json_body(res).await;
+    assert!(doc["paths"]["/openapi.json"]["get"].is_object());
+    for scheme in ["bearer", "session", "csrf"] {
+        assert!(
+            doc["components"]["securitySchemes"][scheme].is_object(),
+            "{scheme}"
+        );
     }
 }

@@ -24,6 +24,6 @@ async fn responses_carry_a_request_id() {
 async fn openapi_document_lists_the_api() {
     let app = TestApp::spawn().await;
     let doc = json_body(app.client().get("/api/openapi.json").await).await;
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/orgs/{org}/members"]["post"].is_object());
 }

@@ -82,6 +82,16 @@ fn is_api_path(path: &str) -> bool {
 
 /// The token of `Authorization: Bearer <token>`. The scheme is case-insensitive
 /// (RFC 9110 §11.1); anything else is no bearer token.
+/// A failed session or token lookup (the database down): JSON for the API,
+/// the error page for a browser.
+fn failure(is_api: bool, err: orgsso_service::ServiceError) -> Response {
+    if is_api {
+        WebError::from(err).into_response()
+    } else {
+        crate::error::PageError::from(err).into_response()
+    }
+}
+
 fn bearer_token(value: &HeaderValue) -> Option<&str> {
     let (scheme, token) = value.to_str().ok()?.trim().split_once(' ')?;
     let token = token.trim();
@@ -104,7 +114,7 @@ pub async fn resolve_caller(
         let found = match bearer_token(value) {
             Some(token) => match app.hub.caller_from_token(token).await {
                 Ok(found) => found,
-                Err(err) => return WebError::from(err).into_response(),
+                Err(err) => return failure(is_api, err),
             },
             None => None,
         };
@@ -128,7 +138,7 @@ pub async fn resolve_caller(
         let session = match cookie(headers, SESSION_COOKIE) {
             Some(value) => match app.hub.caller_from_session(value).await {
                 Ok(found) => found,
-                Err(err) => return WebError::from(err).into_response(),
+                Err(err) => return failure(is_api, err),
             },
             None => None,
         };

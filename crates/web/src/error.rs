@@ -1,13 +1,20 @@
 //! `WebError`: the one error type of every handler. JSON routes answer
 //! `{"error":{"code","message","field"?}}`; page routes render the same
 //! error as HTML through [`PageError`]. A 5xx never shows its cause: it is
-//! logged with the request's id and the body is fixed.
+//! logged with the request's id and the body is fixed. Requests refused
+//! before a handler runs (a path parameter that does not parse, a body that
+//! is not JSON or too large, a method the path does not have) get the same
+//! shapes through [`uniform_errors`].
 
-use axum::http::StatusCode;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use orgsso_core::{Denied, FieldError};
 use orgsso_service::ServiceError;
+use orgsso_store::StoreError;
 use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +27,18 @@ pub enum WebError {
     BadRequest(String),
     #[error("the access token is invalid or revoked")]
     BadToken,
+    /// Refused by an extractor or the router before any handler ran.
+    #[error("{message}")]
+    Rejected { status: StatusCode, message: String },
+}
+
+impl From<JsonRejection> for WebError {
+    fn from(rejection: JsonRejection) -> Self {
+        WebError::Rejected {
+            status: rejection.status(),
+            message: rejection.body_text(),
+        }
+    }
 }
 
 impl From<FieldError> for WebError {
@@ -41,6 +60,7 @@ impl WebError {
             WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::BadToken => StatusCode::UNAUTHORIZED,
+            WebError::Rejected { status, .. } => *status,
             WebError::Service(err) => match err {
                 S::Invalid(_) | S::WrongCurrentPassword | S::Precondition(_) => {
                     StatusCode::UNPROCESSABLE_ENTITY
@@ -54,6 +74,7 @@ impl WebError {
                 S::InvalidLink => StatusCode::BAD_REQUEST,
                 S::TooManyAttempts { .. } | S::TooManyMails { .. } => StatusCode::TOO_MANY_REQUESTS,
                 S::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+                S::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
                 S::Store(_) | S::Hashing => StatusCode::INTERNAL_SERVER_ERROR,
             },
         }
@@ -64,6 +85,16 @@ impl WebError {
             WebError::Csrf => "csrf",
             WebError::BadRequest(_) => "bad_request",
             WebError::BadToken => "bad_token",
+            WebError::Rejected { status, .. } => match *status {
+                StatusCode::NOT_FOUND => "not_found",
+                StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+                StatusCode::REQUEST_TIMEOUT => "request_timeout",
+                StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+                StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+                status if status.is_server_error() => "internal",
+                _ => "bad_request",
+            },
             WebError::Service(err) => err.code(),
         }
     }
@@ -183,4 +214,66 @@ impl IntoResponse for PageError {
         err.add_retry_after(&mut response);
         response
     }
+}
+
+/// What a page URL nobody serves answers: a real 404 page.
+pub async fn page_not_found() -> Response {
+    PageError(WebError::Service(ServiceError::NotFound("page"))).into_response()
+}
+
+/// Longest body of a framework refusal read back to reuse its wording.
+const REFUSAL_TEXT_LIMIT: usize = 4096;
+
+/// Gives every error the shape of its audience. Under `/api`, an error that
+/// is not JSON yet (an extractor's or the router's plain text, or an empty
+/// 405) becomes `{"error":{"code","message"}}`, keeping its status and its
+/// `Allow`, `Retry-After` and `WWW-Authenticate` headers. Elsewhere an error
+/// with an empty body gets the HTML error page.
+pub async fn uniform_errors(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let api = path == "/api" || path.starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    if !status.is_client_error() && !status.is_server_error() {
+        return response;
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(HeaderValue::as_bytes)
+        .unwrap_or_default();
+    let is_json = content_type.starts_with(b"application/json");
+    if is_json || (!api && !content_type.is_empty()) {
+        return response;
+    }
+    // Plain text is a framework's wording, worth keeping; a page is not.
+    let plain = content_type.is_empty() || content_type.starts_with(b"text/plain");
+    let (parts, body) = response.into_parts();
+    let text = match plain {
+        true => axum::body::to_bytes(body, REFUSAL_TEXT_LIMIT)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+            .unwrap_or_default(),
+        false => String::new(),
+    };
+    let message = if text.is_empty() {
+        match status {
+            StatusCode::METHOD_NOT_ALLOWED => "this path does not take this method".to_owned(),
+            _ => status.canonical_reason().unwrap_or("error").to_lowercase(),
+        }
+    } else {
+        text
+    };
+    let error = WebError::Rejected { status, message };
+    let mut fresh = if api {
+        error.into_response()
+    } else {
+        PageError(error).into_response()
+    };
+    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(value) = parts.headers.get(&name) {
+            fresh.headers_mut().insert(name, value.clone());
+        }
+    }
+    fresh
 }

@@ -35,7 +35,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for CsrfForm<T> {
     }
 }
 
-/// A JSON body; a malformed one is a 400/422 naming what is wrong.
+/// A JSON body; a malformed one is a 400, 413, 415 or 422 naming what is wrong.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
@@ -45,7 +45,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         Json::<T>::from_request(request, state)
             .await
             .map(|Json(v)| ApiJson(v))
-            .map_err(|r| WebError::BadRequest(r.body_text()))
+            .map_err(WebError::from)
     }
 }
 

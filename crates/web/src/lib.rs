@@ -3,8 +3,6 @@
 //! call the service (which asks the policy) and render; nothing here decides
 //! who may do what.
 
-#![recursion_limit = "256"] // the OpenAPI schema table is one large json! literal
-
 mod api;
 mod auth;
 mod error;
@@ -79,13 +77,17 @@ impl AppState {
 }
 
 /// Every route of the hub, with authentication, request ids, tracing and metrics.
+/// Errors keep one shape per audience: JSON under `/api`, an HTML page elsewhere.
 pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(pages::routes())
-        .nest("/api", api::routes())
+        .nest("/api", api::router())
+        .fallback(error::page_not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::resolve_caller,
         ));
-    observability::wrap(app.merge(observability::routes()), state.clone()).with_state(state)
+    observability::wrap(app.merge(observability::routes()), state.clone())
+        .layer(axum::middleware::from_fn(error::uniform_errors))
+        .with_state(state)
 }

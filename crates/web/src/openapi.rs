@@ -1,497 +1,258 @@
-//! The OpenAPI 3 description of `/api`, served at `/api/openapi.json`.
-//! One table lists every operation; a test checks each is routed.
+//! The OpenAPI 3.1 document of `/api`, served at `/api/openapi.json`. It is
+//! derived, not written: operations, parameters and bodies come from the
+//! handlers' `#[utoipa::path]` and the body types in `api.rs` and
+//! `api/views.rs`, collected by the same `routes!` calls that build the
+//! router. This module adds only what holds for whole classes of operations:
+//! the error responses, the SSO gate's 403 on an organization's namespace,
+//! and the security schemes.
 
-use axum::Json;
-use serde_json::{json, Map, Value};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use orgsso_store::OrgSso;
+use serde_json::{json, Value};
+use std::sync::OnceLock;
+use utoipa::OpenApi;
 
-/// (method, path, summary, request schema, success status, response schema)
-type Operation = (
-    &'static str,
-    &'static str,
-    &'static str,
-    Option<&'static str>,
-    u16,
-    Option<&'static str>,
-);
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "orgsso API",
+        description = "Authenticate with the session cookie (writes then need the `X-CSRF-Token` header returned by `/login` and `/me`) or with `Authorization: Bearer osso_…`; a bad or missing token is a 401 with `WWW-Authenticate: Bearer`. Creating tokens, changing emails and the password need the session. Every error is `{\"error\":{\"code\",\"message\",\"field\"?}}`."
+    ),
+    servers((url = "/api")),
+    components(schemas(crate::api::ErrorSchema, crate::api::SsoRequiredSchema))
+)]
+struct ApiDoc;
 
-pub const OPERATIONS: &[Operation] = &[
-    (
-        "post",
-        "/api/signup",
-        "Create an account; a verification link is mailed",
-        Some("Signup"),
-        201,
-        Some("UserEnvelope"),
-    ),
-    (
-        "post",
-        "/api/login",
-        "Log in; sets the session cookie and returns its CSRF token. After 10 failures for one login name in 15 minutes it answers 429 with Retry-After",
-        Some("Login"),
-        200,
-        Some("LoginResult"),
-    ),
-    (
-        "post",
-        "/api/logout",
-        "End the current session",
-        None,
-        204,
-        None,
-    ),
-    (
-        "post",
-        "/api/emails/verify",
-        "Verify an email with the token from its link",
-        Some("VerifyEmail"),
-        200,
-        None,
-    ),
-    (
-        "get",
-        "/api/me",
-        "The current user and their emails",
-        None,
-        200,
-        Some("Me"),
-    ),
-    (
-        "patch",
-        "/api/me",
-        "Change the display name",
-        Some("UpdateMe"),
-        200,
-        Some("User"),
-    ),
-    (
-        "post",
-        "/api/me/password",
-        "Change the password; other sessions end",
-        Some("ChangePassword"),
-        204,
-        None,
-    ),
-    (
-        "get",
-        "/api/me/emails",
-        "The current user's emails",
-        None,
-        200,
-        Some("EmailList"),
-    ),
-    (
-        "post",
-        "/api/me/emails",
-        "Add an email; a verification link is mailed",
-        Some("AddEmail"),
-        201,
-        Some("Email"),
-    ),
-    (
-        "delete",
-        "/api/me/emails/{id}",
-        "Remove a non-primary email",
-        None,
-        204,
-        None,
-    ),
-    (
-        "post",
-        "/api/me/emails/{id}/primary",
-        "Make a verified email primary",
-        None,
-        204,
-        None,
-    ),
-    (
-        "post",
-        "/api/me/emails/{id}/resend",
-        "Send a new verification link",
-        None,
-        204,
-        None,
-    ),
-    (
-        "get",
-        "/api/me/tokens",
-        "The current user's access tokens (never their secrets)",
-        None,
-        200,
-        Some("TokenList"),
-    ),
-    (
-        "post",
-        "/api/me/tokens",
-        "Create an access token; the secret is returned once",
-        Some("CreateToken"),
-        201,
-        Some("CreatedToken"),
-    ),
-    (
-        "delete",
-        "/api/me/tokens/{id}",
-        "Revoke an access token",
-        None,
-        204,
-        None,
-    ),
-    (
-        "get",
-        "/api/me/orgs",
-        "Organizations of the current user with their role",
-        None,
-        200,
-        Some("OrgList"),
-    ),
-    (
-        "get",
-        "/api/users/{user}",
-        "A user's public profile",
-        None,
-        200,
-        Some("User"),
-    ),
-    (
-        "post",
-        "/api/orgs",
-        "Create an organization; the caller becomes admin",
-        Some("CreateOrg"),
-        201,
-        Some("Org"),
-    ),
-    (
-        "get",
-        "/api/orgs/{org}",
-        "An organization",
-        None,
-        200,
-        Some("Org"),
-    ),
-    (
-        "patch",
-        "/api/orgs/{org}",
-        "Change display name or default role (admin)",
-        Some("UpdateOrg"),
-        200,
-        Some("Org"),
-    ),
-    (
-        "get",
-        "/api/orgs/{org}/members",
-        "Members and roles (members only)",
-        None,
-        200,
-        Some("MemberList"),
-    ),
-    (
-        "post",
-        "/api/orgs/{org}/members",
-        "Add a member (admin); role defaults to the org's default role",
-        Some("AddMember"),
-        201,
-        Some("Member"),
-    ),
-    (
-        "patch",
-        "/api/orgs/{org}/members/{user}",
-        "Change a member's role (admin); the last admin stays",
-        Some("SetRole"),
-        200,
-        Some("Member"),
-    ),
-    (
-        "delete",
-        "/api/orgs/{org}/members/{user}",
-        "Remove a member (admin) or leave (self)",
-        None,
-        204,
-        None,
-    ),
-    (
-        "get",
-        "/api/orgs/{org}/sso",
-        "SSO state, SP endpoints, newest configuration and SSO users (admin)",
-        None,
-        200,
-        Some("SsoState"),
-    ),
-    (
-        "patch",
-        "/api/orgs/{org}/sso",
-        "SSO options: session timeout (900 to 7776000 s; lowering it shortens open sessions), IdP-initiated login, just-in-time membership (admin); omitted fields keep their value",
-        Some("SsoOptions"),
-        204,
-        None,
-    ),
-    (
-        "post",
-        "/api/orgs/{org}/sso/saml",
-        "Save a SAML configuration (untested); returns the URL that tests it",
-        Some("SamlConfig"),
-        201,
-        Some("SavedConfig"),
-    ),
-    (
-        "post",
-        "/api/orgs/{org}/sso/oidc",
-        "Save an OpenID Connect configuration (untested; discovery runs now); returns the URL that tests it",
-        Some("OidcConfig"),
-        201,
-        Some("SavedConfig"),
-    ),
-    (
-        "post",
-        "/api/orgs/{org}/sso/enable",
-        "Enable SSO with a configuration you tested yourself within the hour with an IdP identity that is one of your verified emails (admin); mode `enforced` (default) or `optional`. Ends every SSO session of the organization",
-        Some("EnableSso"),
-        204,
-        None,
-    ),
-    (
-        "post",
-        "/api/orgs/{org}/sso/disable",
-        "Disable SSO (admin); ends every SSO session of the organization",
-        None,
-        204,
-        None,
-    ),
-    (
-        "get",
-        "/api/orgs/{org}/sso/domains",
-        "Email domains tied to the organization's SSO, with the hub accounts that have a verified email in each (admin)",
-        None,
-        200,
-        Some("SsoDomainList"),
-    ),
-    (
-        "post",
-        "/api/orgs/{org}/sso/domains",
-        "Tie an email domain to the organization's SSO (admin); normalised (lowercase, IDNA), no wildcard or public suffix; 409 when another organization with SSO on lists it",
-        Some("AddSsoDomain"),
-        201,
-        Some("SsoDomainAdded"),
-    ),
-    (
-        "delete",
-        "/api/orgs/{org}/sso/domains/{domain}",
-        "Untie an email domain (admin)",
-        None,
-        204,
-        None,
-    ),
-    (
-        "post",
-        "/api/orgs/{org}/sso/revoke",
-        "End the SSO sessions of one member (`username`) or of everyone (admin)",
-        Some("RevokeSso"),
-        200,
-        Some("Revoked"),
-    ),
-    (
-        "get",
-        "/api/orgs/{org}/sso/audit",
-        "SSO audit log, newest first (admin)",
-        None,
-        200,
-        Some("AuditLog"),
-    ),
-    (
-        "post",
-        "/api/repos",
-        "Create a repository",
-        Some("CreateRepo"),
-        201,
-        Some("Repo"),
-    ),
-    (
-        "get",
-        "/api/repos/{owner}",
-        "Repositories of a user or organization visible to the caller",
-        None,
-        200,
-        Some("RepoList"),
-    ),
-    (
-        "get",
-        "/api/repos/{kind}/{owner}/{name}",
-        "A repository (private ones are 404 to those who may not see them)",
-        None,
-        200,
-        Some("Repo"),
-    ),
-    (
-        "patch",
-        "/api/repos/{kind}/{owner}/{name}",
-        "Change visibility or README",
-        Some("UpdateRepo"),
-        200,
-        Some("Repo"),
-    ),
-    (
-        "delete",
-        "/api/repos/{kind}/{owner}/{name}",
-        "Delete a repository",
-        None,
-        204,
-        None,
-    ),
-];
-
-fn obj(props: &[(&str, Value)], required: &[&str]) -> Value {
-    let properties: Map<String, Value> = props
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
-        .collect();
-    json!({ "type": "object", "properties": properties, "required": required })
+/// The document, built once.
+pub fn json() -> &'static str {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    DOCUMENT.get_or_init(|| build().to_string())
 }
 
-fn s() -> Value {
-    json!({ "type": "string" })
-}
-
-/// The per-configuration just-in-time allow-list, as the save bodies take it.
-fn jit_domains() -> Value {
-    json!({"type": "string", "example": "example.com, example.org",
-           "description": "Email domains (separated by commas or spaces) whose users just-in-time membership may add. Empty: the organization's SSO email domains, or anyone the IdP signs in when it has none. Existing members are not affected. A sign-in outside is refused with sso.jit_domain_not_allowed."})
-}
-
-fn en(values: &[&str]) -> Value {
-    json!({ "type": "string", "enum": values })
-}
-
-fn r(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
-}
-
-fn arr(name: &str) -> Value {
-    json!({ "type": "array", "items": r(name) })
-}
-
-fn schemas() -> Value {
-    let role = en(&["read", "contributor", "write", "admin"]);
-    let time = json!({ "type": "string", "format": "date-time" });
-    json!({
-        "Signup": obj(&[("username", s()), ("email", s()), ("password", s()), ("display_name", s())], &["username", "email", "password"]),
-        "Login": obj(&[("login", s()), ("password", s())], &["login", "password"]),
-        "LoginResult": obj(&[("user", r("User")), ("csrf_token", s())], &["user", "csrf_token"]),
-        "VerifyEmail": obj(&[("token", s())], &["token"]),
-        "User": obj(&[("username", s()), ("display_name", s()), ("created_at", time.clone())], &["username"]),
-        "UserEnvelope": obj(&[("user", r("User"))], &["user"]),
-        "Me": obj(&[("username", s()), ("display_name", s()), ("emails", arr("Email")), ("csrf_token", s())], &["username", "emails"]),
-        "UpdateMe": obj(&[("display_name", s())], &["display_name"]),
-        "ChangePassword": obj(&[("current_password", s()), ("new_password", s())], &["current_password", "new_password"]),
-        "Email": obj(&[("id", json!({"type": "integer"})), ("address", s()), ("verified", json!({"type": "boolean"})), ("primary", json!({"type": "boolean"}))], &["id", "address"]),
-        "EmailList": arr("Email"),
-        "AddEmail": obj(&[("email", s())], &["email"]),
-        "Token": obj(&[("id", json!({"type": "integer"})), ("name", s()), ("scope", en(&["read", "write"])), ("created_at", time.clone()), ("last_used_at", time.clone())], &["id", "name", "scope"]),
-        "TokenList": arr("Token"),
-        "CreateToken": obj(&[("name", s()), ("scope", en(&["read", "write"]))], &["name", "scope"]),
-        "CreatedToken": obj(&[("id", json!({"type": "integer"})), ("name", s()), ("scope", s()), ("token", s())], &["token"]),
-        "Org": obj(&[("name", s()), ("display_name", s()), ("default_role", role.clone()), ("your_role", role.clone()), ("created_at", time.clone())], &["name"]),
-        "OrgList": arr("Org"),
-        "CreateOrg": obj(&[("name", s()), ("display_name", s())], &["name"]),
-        "UpdateOrg": obj(&[("display_name", s()), ("default_role", role.clone())], &[]),
-        "Member": obj(&[("username", s()), ("display_name", s()), ("role", role.clone()), ("joined_at", time.clone())], &["username", "role"]),
-        "MemberList": arr("Member"),
-        "AddMember": obj(&[("username", s()), ("role", role.clone())], &["username"]),
-        "SetRole": obj(&[("role", role)], &["role"]),
-        "Repo": obj(&[("kind", en(&["model", "dataset", "space"])), ("owner", s()), ("name", s()), ("visibility", en(&["public", "private"])), ("readme", s()), ("path", s()), ("created_at", time.clone()), ("updated_at", time)], &["kind", "owner", "name", "visibility"]),
-        "RepoList": arr("Repo"),
-        "CreateRepo": obj(&[("owner", s()), ("kind", en(&["model", "dataset", "space"])), ("name", s()), ("visibility", en(&["public", "private"])), ("readme", s())], &["owner", "kind", "name"]),
-        "UpdateRepo": obj(&[("visibility", en(&["public", "private"])), ("readme", s())], &[]),
-        "SsoState": obj(&[("enabled", json!({"type": "boolean"})), ("mode", en(&["off", "optional", "enforced"])), ("jit_membership", json!({"type": "boolean"})), ("domains", arr("SsoDomain")), ("can_enable", json!({"type": "boolean"})), ("can_enable_reason", json!({"type": "string", "nullable": true})), ("active_config", json!({"type": "integer", "nullable": true})), ("session_timeout_s", json!({"type": "integer"})), ("allow_idp_initiated", json!({"type": "boolean"})), ("saml_sp", json!({"type": "object"})), ("latest_config", json!({"type": "object", "nullable": true})), ("sso_users", json!({"type": "array", "items": {"type": "object"}}))], &["enabled"]),
-        "SsoOptions": obj(&[("session_timeout_s", json!({"type": "integer", "minimum": 900, "maximum": 7776000})), ("allow_idp_initiated", json!({"type": "boolean"})), ("jit_membership", json!({"type": "boolean"}))], &[]),
-        "SsoDomain": obj(&[("domain", s()), ("verified_accounts", json!({"type": "integer"}))], &["domain", "verified_accounts"]),
-        "SsoDomainList": arr("SsoDomain"),
-        "AddSsoDomain": obj(&[("domain", s())], &["domain"]),
-        "SsoDomainAdded": obj(&[("domain", s())], &["domain"]),
-        "RevokeSso": obj(&[("username", s())], &[]),
-        "Revoked": obj(&[("revoked", json!({"type": "integer"}))], &["revoked"]),
-        "SamlConfig": obj(&[("idp_sso_url", s()), ("idp_entity_id", s()), ("certificates", s()), ("metadata_xml", s()), ("metadata_url", s()), ("allow_sha1", json!({"type": "boolean"})), ("jit_domains", jit_domains())], &[]),
-        "SavedConfig": obj(&[("config_id", json!({"type": "integer"})), ("tested", json!({"type": "boolean"})), ("test_url", s())], &["config_id", "test_url"]),
-        "OidcConfig": obj(&[("issuer_url", s()), ("client_id", s()), ("client_secret", s()), ("scopes", s()), ("email_claim", en(&["email", "upn", "preferred_username"])), ("jit_domains", jit_domains()),
-            ("required_claim", json!({"type": "string", "maxLength": 128, "pattern": "^[A-Za-z0-9_:./-]+$", "description": "A top-level claim every sign-in (members included) must carry, e.g. hd, tid or groups; give it with required_claim_value, or neither. Refused sign-ins: oidc.required_claim_missing."})),
-            ("required_claim_value", json!({"type": "string", "maxLength": 256, "description": "The value required_claim must equal, or that it must contain when it is an array (strings compared exactly)."}))], &["issuer_url", "client_id", "client_secret"]),
-        "EnableSso": obj(&[("config_id", json!({"type": "integer"})), ("mode", en(&["optional", "enforced"]))], &["config_id"]),
-        "AuditLog": json!({"type": "array", "items": obj(&[("at", json!({"type": "string", "format": "date-time"})), ("event", s()), ("actor_id", json!({"type": "integer", "nullable": true})), ("detail", s())], &["at", "event", "detail"])}),
-        "Error": obj(&[("error", obj(&[("code", s()), ("message", s()), ("field", s())], &["code", "message"]))], &["error"]),
-        "SsoRequired": obj(&[("error", obj(&[("code", en(&["sso_required"])), ("org", s()), ("sso_url", json!({"type": "string", "format": "uri"})), ("message", s())], &["code", "org", "sso_url", "message"]))], &["error"]),
-    })
+/// The OpenAPI document of this API.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "meta",
+    security(()),
+    responses((status = 200, description = "This document", content_type = "application/json", body = Object))
+)]
+pub async fn document() -> Response {
+    ([(CONTENT_TYPE, "application/json")], json()).into_response()
 }
 
 pub fn build() -> Value {
-    let mut paths = Map::new();
-    for (method, path, summary, request, status, response) in OPERATIONS {
-        let params: Vec<Value> = path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "id" { "integer" } else { "string" } } }))
-            .collect();
-        let mut success = json!({ "description": "Success" });
-        if let Some(schema) = response {
-            success["content"] = json!({ "application/json": { "schema": r(schema) } });
-        }
-        let error = json!({ "description": "Error", "content": { "application/json": { "schema": r("Error") } } });
-        let mut op = json!({ "summary": summary, "parameters": params, "responses": { status.to_string(): success, "default": error } });
-        if reaches_an_org_namespace(path) {
-            op["responses"]["403"] = json!({
-                "description": "Forbidden. When the organization enforces SSO and the caller (a member, or a user of its email domains; a token's owner) holds no live SSO session for it, `code` is `sso_required` and `sso_url` starts its sign-in in a browser",
-                "content": { "application/json": { "schema": { "oneOf": [r("SsoRequired"), r("Error")] } } }
-            });
-        }
-        if needs_a_browser_session(method, path) {
-            op["security"] = json!([{ "session": [] }]);
-            op["responses"]["403"] = json!({
-                "description": "Forbidden. Only a logged-in browser session may do this: with an access token the `code` is `session_required`, so a leaked token cannot mint its successor or take over the account's emails",
-                "content": { "application/json": { "schema": r("Error") } }
-            });
-        }
-        if let Some(schema) = request {
-            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": r(schema) } } });
-        }
-        let openapi_path = path.trim_start_matches("/api");
-        let entry = paths
-            .entry(openapi_path.to_owned())
-            .or_insert_with(|| json!({}));
-        entry[*method] = op;
+    let mut doc = ApiDoc::openapi();
+    let (_, operations) = crate::api::routes().split_for_parts();
+    doc.merge(operations);
+    let mut doc = serde_json::to_value(doc).unwrap_or_default();
+    doc["components"]["securitySchemes"] = json!({
+        "bearer": { "type": "http", "scheme": "bearer", "description": "An access token, `osso_…`" },
+        "session": { "type": "apiKey", "in": "cookie", "name": crate::SESSION_COOKIE },
+        "csrf": { "type": "apiKey", "in": "header", "name": crate::CSRF_HEADER,
+                  "description": "The session's CSRF token; with the session cookie, every write needs it" },
+    });
+    let range = OrgSso::SESSION_TTL_RANGE_S;
+    if let Some(timeout) = doc
+        .pointer_mut("/components/schemas/SsoOptionsBody/properties/session_timeout_s")
+        .and_then(Value::as_object_mut)
+    {
+        timeout.insert("minimum".into(), json!(range.start()));
+        timeout.insert("maximum".into(), json!(range.end()));
     }
-    json!({
-        "openapi": "3.0.3",
-        "info": { "title": "orgsso API", "version": env!("CARGO_PKG_VERSION"),
-                  "description": "Authenticate with the session cookie (writes then need the X-CSRF-Token header returned by /login and /me) or with `Authorization: Bearer osso_…`; a bad or missing token is a 401 with `WWW-Authenticate: Bearer`. Creating tokens, changing emails and the password need the session." },
-        "servers": [{ "url": "/api" }],
-        "components": {
-            "schemas": schemas(),
-            "securitySchemes": {
-                "bearer": { "type": "http", "scheme": "bearer" },
-                "session": { "type": "apiKey", "in": "cookie", "name": crate::SESSION_COOKIE }
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in item.iter_mut() {
+                add_error_responses(path, method, op);
             }
-        },
-        "security": [{ "bearer": [] }, { "session": [] }, {}],
-        "paths": paths,
-    })
+        }
+    }
+    doc
 }
 
-/// Operations the service allows only to a browser session (`Caller::browser`).
-fn needs_a_browser_session(method: &str, path: &str) -> bool {
-    matches!(
-        (method, path),
-        (
-            "post",
-            "/api/me/password" | "/api/me/emails" | "/api/me/tokens"
-        ) | ("delete", "/api/me/emails/{id}")
-            | (
-                "post",
-                "/api/me/emails/{id}/primary" | "/api/me/emails/{id}/resend"
-            )
-    )
+fn error(description: &str) -> Value {
+    json!({ "description": description,
+            "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+}
+
+/// The errors every operation of a class can answer, in the one error shape.
+fn add_error_responses(path: &str, method: &str, op: &mut Value) {
+    let has_body = op.get("requestBody").is_some();
+    let alternatives = op["security"].as_array().cloned();
+    // No `security` of its own: the document's, which admits anonymous callers.
+    let anonymous_allowed = alternatives.as_ref().is_none_or(|alternatives| {
+        alternatives
+            .iter()
+            .any(|a| a.as_object().is_some_and(|a| a.is_empty()))
+    });
+    let browser_only = alternatives
+        .as_ref()
+        .is_some_and(|alternatives| alternatives.iter().all(|a| a.get("bearer").is_none()));
+    let responses = &mut op["responses"];
+    let mut add = |status: &str, value: Value| {
+        if responses.get(status).is_none() {
+            responses[status] = value;
+        }
+    };
+    if path.contains('{') {
+        add(
+            "400",
+            error("A path parameter is malformed (e.g. not a number)"),
+        );
+        add(
+            "404",
+            error("Not found, or private and not visible to the caller"),
+        );
+    }
+    if has_body {
+        add(
+            "400",
+            error("The body is not JSON, or a path parameter is malformed"),
+        );
+        add("413", error("The body is too large (`payload_too_large`)"));
+        add("415", error("The body is not `application/json`"));
+        add(
+            "422",
+            error("A field is missing, has the wrong type or breaks a rule; `field` names it"),
+        );
+    }
+    if !anonymous_allowed {
+        add(
+            "401",
+            error("Not signed in, or the token is invalid or revoked"),
+        );
+    }
+    if browser_only && !anonymous_allowed {
+        add("403", error("Only a logged-in browser session may do this: with an access token the `code` is `session_required`, so a leaked token cannot mint its successor or take over the account's emails; without the `X-CSRF-Token` header it is `csrf`"));
+    }
+    if reaches_an_org_namespace(method, path) {
+        add(
+            "403",
+            json!({
+                "description": "Forbidden. When the organization enforces SSO and the caller (a member, or a user of its email domains; a token's owner) holds no live SSO session for it, `code` is `sso_required` and `sso_url` starts its sign-in in a browser",
+                "content": { "application/json": { "schema": { "oneOf": [
+                    { "$ref": "#/components/schemas/SsoRequired" },
+                    { "$ref": "#/components/schemas/Error" } ] } } }
+            }),
+        );
+    } else {
+        add("403", error("Forbidden"));
+    }
+    add("default", error("Any other error"));
 }
 
 /// Operations in an organization's namespace, which its SSO gate may refuse.
-fn reaches_an_org_namespace(path: &str) -> bool {
-    path.contains("{org}") || path.contains("{owner}") || path == "/api/repos"
+fn reaches_an_org_namespace(method: &str, path: &str) -> bool {
+    path.contains("{org}") || path.contains("{owner}") || (method == "post" && path == "/repos")
 }
 
-pub async fn document() -> Json<Value> {
-    Json(build())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A property's schema, following a `$ref` to a named component.
+    fn schema(doc: &Value, name: &str, field: &str) -> Value {
+        let property = &doc["components"]["schemas"][name]["properties"][field];
+        match property["$ref"].as_str() {
+            Some(r) => doc
+                .pointer(r.trim_start_matches('#'))
+                .cloned()
+                .unwrap_or_default(),
+            None => property.clone(),
+        }
+    }
+
+    #[test]
+    fn the_document_states_the_limits_the_server_enforces() {
+        let doc = build();
+        let timeout = schema(&doc, "SsoOptionsBody", "session_timeout_s");
+        assert_eq!(
+            timeout["minimum"],
+            json!(OrgSso::SESSION_TTL_RANGE_S.start())
+        );
+        assert_eq!(timeout["maximum"], json!(OrgSso::SESSION_TTL_RANGE_S.end()));
+        let username = schema(&doc, "SignupBody", "username");
+        let pattern = username["pattern"].as_str().unwrap_or_default();
+        assert!(pattern.starts_with('^'), "{username}");
+        let (min, max) = (
+            username["minLength"].as_u64(),
+            username["maxLength"].as_u64(),
+        );
+        let max = max.unwrap_or_default() as usize;
+        assert_eq!(min, Some(2));
+        assert!(orgsso_core::Username::parse(&"a".repeat(max)).is_ok());
+        assert!(orgsso_core::Username::parse(&"a".repeat(max + 1)).is_err());
+        let repo = schema(&doc, "CreateRepoBody", "name");
+        let max = repo["maxLength"].as_u64().unwrap_or_default() as usize;
+        assert!(orgsso_core::RepoName::parse(&"a".repeat(max)).is_ok());
+        assert!(orgsso_core::RepoName::parse(&"a".repeat(max + 1)).is_err());
+        let password = schema(&doc, "SignupBody", "password");
+        let min = password["minLength"].as_u64().unwrap_or_default() as usize;
+        assert!(orgsso_core::Password::parse(&"p".repeat(min)).is_ok());
+        assert!(orgsso_core::Password::parse(&"p".repeat(min - 1)).is_err());
+        let max = password["maxLength"].as_u64().unwrap_or_default() as usize;
+        assert!(orgsso_core::Password::parse(&"é".repeat(max)).is_ok());
+        assert!(orgsso_core::Password::parse(&"p".repeat(max + 1)).is_err());
+        let token = schema(&doc, "TokenBody", "name");
+        assert_eq!(
+            (token["minLength"].as_u64(), token["maxLength"].as_u64()),
+            (Some(1), Some(64))
+        );
+    }
+
+    #[test]
+    fn what_the_issue_found_missing_is_documented() {
+        let doc = build();
+        let nullable = |name: &str, field: &str| {
+            let s = schema(&doc, name, field);
+            s["type"]
+                .as_array()
+                .is_some_and(|t| t.contains(&json!("null")))
+        };
+        assert!(nullable("Token", "last_used_at"));
+        let required = |name: &str| doc["components"]["schemas"][name]["required"].clone();
+        assert!(required("Token")
+            .as_array()
+            .is_some_and(|r| r.contains(&json!("last_used_at"))));
+        for (name, field) in [
+            ("Repo", "can_edit"),
+            ("Repo", "can_delete"),
+            ("SsoState", "oidc_callback_url"),
+            ("SavedConfig", "next"),
+            ("Me", "created_at"),
+        ] {
+            assert!(schema(&doc, name, field).is_object(), "{name}.{field}");
+        }
+    }
+
+    #[test]
+    fn every_operation_in_an_org_namespace_documents_sso_required() {
+        let doc = build();
+        let mut seen = 0;
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                assert!(op["responses"]["default"].is_object(), "{method} {path}");
+                if reaches_an_org_namespace(method, path) {
+                    seen += 1;
+                    let text = op["responses"]["403"].to_string();
+                    assert!(text.contains("SsoRequired"), "{method} {path}");
+                }
+            }
+        }
+        assert!(seen >= 20, "{seen}");
+    }
+
+    #[test]
+    fn the_api_router_is_built_only_from_documented_handlers() {
+        // `routes!` documents what it routes; a bare `.route(` would not be.
+        let source = include_str!("api.rs");
+        assert!(
+            !source.contains(".route("),
+            "api.rs routes a handler past the document"
+        );
+    }
 }

@@ -5,6 +5,7 @@
 
 pub mod oidc;
 pub mod saml;
+pub mod sp_keys;
 
 use crate::{Caller, Hub, ServiceError, ServiceResult};
 use orgsso_core::{Action, EmailDomain, FieldError, OrgName, SsoMode, Timestamp, UserId, Username};
@@ -550,7 +551,7 @@ impl Hub {
     ) -> ServiceResult<Result<(), SsoRefusal>> {
         // A store failure propagates: an outage must not look like a mismatch.
         let emails = self.store.emails_of(user.id).await?;
-        let asserted_lower = asserted.trim().to_lowercase();
+        let asserted_lower = crate::accounts::canonical_email(asserted);
         Ok(match emails.iter().find(|e| e.address.as_str() == asserted_lower) {
             Some(e) if e.is_verified() => Ok(()),
             Some(_) => Err(SsoRefusal {
@@ -560,7 +561,9 @@ impl Hub {
             }),
             None => Err(SsoRefusal {
                 code: "sso.email_mismatch",
-                member_message: format!("Your identity provider says you are {asserted_lower}, which is not an email of your account. Add it in Settings → Emails, verify it, then sign in again."),
+                // Most often the browser is signed in at the IdP as someone else (a
+                // colleague, a second account): say that first, then how to add the address.
+                member_message: format!("Your identity provider says you are {asserted_lower}, which is not an email of your account {}. If that is someone else's account, sign out at the identity provider and sign in there as yourself, then start again from the organization's page. If the address is yours, add it in Settings → Emails, verify it, then sign in again.", user.username),
                 admin_detail: format!("the IdP asserted {asserted_lower}, which is not an email of the account {}", user.username),
             }),
         })
@@ -829,7 +832,7 @@ impl Hub {
         } else {
             (own, "the configuration's just-in-time domains")
         };
-        let email = email.trim().to_lowercase();
+        let email = crate::accounts::canonical_email(email);
         let inside = allowed.is_empty()
             || allowed.iter().any(|domain| {
                 EmailDomain::parse(domain).is_ok_and(|domain| domain.matches_email(&email))

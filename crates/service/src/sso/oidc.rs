@@ -5,11 +5,12 @@
 
 use super::{PendingSignIn, SavedConfig, SignInFinished, SsoFinished, SsoIdentity, SsoRefusal};
 use crate::{Caller, Hub, ServiceError, ServiceResult};
-use orgsso_core::{Action, FieldError, OrgName, Secret};
+use orgsso_core::{Action, FieldError, OrgId, OrgName, Secret, Timestamp};
 use orgsso_oidc::{EmailClaim, Provider, ProviderSettings, RedirectUri};
-use orgsso_store::{NewSsoConfig, Org, SsoConfig, SsoProtocol, SsoPurpose};
+use orgsso_store::{NewSsoConfig, Org, OrgSso, SsoConfig, SsoProtocol, SsoPurpose};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The OIDC settings of one configuration, stored as JSON (the secret is stored sealed, apart).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,7 +25,18 @@ pub struct OidcSettings {
     /// A claim every sign-in must carry (e.g. `hd`, `tid`, a group).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_claim: Option<RequiredClaim>,
+    /// OIDC `max_age` in seconds: sent with every request; the ID token's `auth_time`
+    /// must then be present and no older.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<u32>,
+    /// `prompt=login`: the IdP asks for credentials again at every sign-in.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prompt_login: bool,
 }
+
+/// The longest `max_age` accepted: the SSO session timeout's own limit.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // 90 days fit a u32
+pub const MAX_AGE_LIMIT_S: u32 = *OrgSso::SESSION_TTL_RANGE_S.end() as u32;
 
 /// A top-level claim and the value it must have: equal to it, or an array containing it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,16 +144,207 @@ pub struct OidcSettingsInput {
     pub jit_domains: String,
     pub required_claim: String,
     pub required_claim_value: String,
+    /// Seconds, a number (API) or text (form); empty or absent for none.
+    #[serde(deserialize_with = "number_or_text")]
+    pub max_age: String,
+    /// `true`/`false` (API), or the form checkbox's `on`.
+    #[serde(deserialize_with = "flag")]
+    pub prompt_login: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumberOrText {
+    Number(i64),
+    Text(String),
+}
+
+fn number_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match Option::<NumberOrText>::deserialize(d)? {
+        None => String::new(),
+        Some(NumberOrText::Number(n)) => n.to_string(),
+        Some(NumberOrText::Text(t)) => t,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FlagValue {
+    Bool(bool),
+    Text(String),
+}
+
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    match Option::<FlagValue>::deserialize(d)? {
+        None => Ok(false),
+        Some(FlagValue::Bool(b)) => Ok(b),
+        Some(FlagValue::Text(t)) => match t.trim() {
+            "on" | "true" | "1" => Ok(true),
+            "" | "off" | "false" | "0" => Ok(false),
+            _ => Err(serde::de::Error::custom("expected true or false")),
+        },
+    }
+}
+
+/// The `max_age` field: empty for none, else whole seconds up to [`MAX_AGE_LIMIT_S`].
+fn parse_max_age(raw: &str) -> Result<Option<u32>, FieldError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse::<u32>()
+        .ok()
+        .filter(|s| *s <= MAX_AGE_LIMIT_S)
+        .map(Some)
+        .ok_or_else(|| {
+            FieldError::new(
+                "max_age",
+                format!("must be a whole number of seconds from 0 to {MAX_AGE_LIMIT_S} (90 days), or empty for no limit"),
+            )
+        })
+}
+
+/// Scopes the IdP does not list in its `scopes_supported` would fail only at the IdP, in
+/// front of the admin's test; refused on save instead, when the IdP publishes the list.
+fn check_scopes_supported(scopes: &[String], provider: &Provider) -> Result<(), FieldError> {
+    let Some(supported) = provider.scopes_supported() else {
+        return Ok(());
+    };
+    let unsupported: Vec<&str> = scopes
+        .iter()
+        .map(String::as_str)
+        .filter(|s| *s != "openid" && !supported.iter().any(|t| t == s))
+        .collect();
+    if unsupported.is_empty() {
+        return Ok(());
+    }
+    let mut listed = supported.join(" ");
+    if listed.len() > 300 {
+        let cut = (0..=300)
+            .rev()
+            .find(|&i| listed.is_char_boundary(i))
+            .unwrap_or(0);
+        listed.truncate(cut);
+        listed.push('…');
+    }
+    Err(FieldError::new(
+        "scopes",
+        format!(
+            "the identity provider does not support {} (its scopes_supported lists: {listed}); remove {} or enable {} at the identity provider",
+            unsupported.join(", "),
+            if unsupported.len() == 1 { "it" } else { "them" },
+            if unsupported.len() == 1 { "it" } else { "them" },
+        ),
+    ))
 }
 
 /// How long a discovery document is trusted before it is fetched again.
 const PROVIDER_CACHE_TTL_S: i64 = 3600;
 
-/// Discovered providers by issuer, with their JWKS caches, shared by all requests.
+/// How long the last good discovery document keeps serving while the IdP's discovery
+/// endpoint fails (stale-if-error), counted from when it was fetched: a blip at the IdP
+/// does not stop every sign-in, an IdP gone for a day does.
+pub const DISCOVERY_MAX_STALE_S: i64 = 24 * 3600;
+
+/// While discovery fails, how often it is tried again (other sign-ins get the stale copy).
+const DISCOVERY_RETRY_S: i64 = 60;
+
+/// Most cached providers; the least recently used goes first.
+const PROVIDER_CACHE_CAPACITY: usize = 1024;
+
+/// Whose view of an IdP an entry is: an organization and the issuer its admin configured.
+/// Keyed per organization, so that one admin's save refreshes only their own view.
+type ProviderKey = (OrgId, String);
+
+/// Discovered providers per organization and issuer, with their JWKS caches, shared by all
+/// requests. Each entry discovers in a single flight: concurrent sign-ins wait for the one
+/// request to the IdP.
 #[derive(Default)]
 pub struct ProviderCache {
     http: tokio::sync::OnceCell<orgsso_oidc::HttpClient>,
-    providers: tokio::sync::Mutex<HashMap<String, (Provider, orgsso_core::Timestamp)>>,
+    entries: std::sync::Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    map: HashMap<ProviderKey, (Arc<ProviderSlot>, u64)>,
+    /// Use counter: the entry with the lowest stamp is the least recently used.
+    tick: u64,
+}
+
+/// One organization's view of its IdP; the async lock is the single flight.
+#[derive(Default)]
+struct ProviderSlot {
+    cached: tokio::sync::Mutex<Option<CachedProvider>>,
+}
+
+struct CachedProvider {
+    provider: Provider,
+    fetched_at: Timestamp,
+    /// While discovery fails: when to try again.
+    retry_at: Option<Timestamp>,
+}
+
+impl ProviderCache {
+    /// The slot for `key`, marked as just used; evicts the least recently used beyond the
+    /// capacity.
+    fn slot(&self, key: &ProviderKey) -> Arc<ProviderSlot> {
+        let mut entries = match self.entries.lock() {
+            Ok(entries) => entries,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        entries.tick += 1;
+        let tick = entries.tick;
+        if let Some((slot, used)) = entries.map.get_mut(key) {
+            *used = tick;
+            return slot.clone();
+        }
+        if entries.map.len() >= PROVIDER_CACHE_CAPACITY {
+            let oldest = entries
+                .map
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                entries.map.remove(&oldest);
+            }
+        }
+        let slot = Arc::new(ProviderSlot::default());
+        entries.map.insert(key.clone(), (slot.clone(), tick));
+        slot
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.lock().map(|e| e.map.len()).unwrap_or(0)
+    }
+}
+
+/// Whether a cached discovery may still be used at `now`.
+enum Freshness {
+    Fresh,
+    /// Past its time; refresh, and serve it if that fails.
+    Due,
+    /// Discovery failed recently; serve it without asking the IdP again yet.
+    Retrying,
+    /// Too old to serve even while the IdP fails.
+    Expired,
+}
+
+impl CachedProvider {
+    fn freshness(&self, now: Timestamp) -> Freshness {
+        let age = now.unix().saturating_sub(self.fetched_at.unix());
+        // A clock that went backwards (another instance's `now`) counts as fresh.
+        if (0..PROVIDER_CACHE_TTL_S).contains(&age) || age < 0 {
+            Freshness::Fresh
+        } else if age >= DISCOVERY_MAX_STALE_S {
+            Freshness::Expired
+        } else if self.retry_at.is_some_and(|at| now < at) {
+            Freshness::Retrying
+        } else {
+            Freshness::Due
+        }
+    }
 }
 
 impl OidcSettings {
@@ -176,14 +379,28 @@ impl Hub {
             })
     }
 
-    /// The provider for `issuer`: discovered, then served from the cache for
-    /// an hour (its JWKS refreshes itself on unknown keys). Discovery runs
-    /// outside the lock, so a slow IdP does not hold up other organizations.
-    async fn provider(&self, issuer: &str) -> Result<Provider, orgsso_oidc::DiscoveryError> {
+    /// `org`'s provider for `issuer`: discovered, then served from the cache for an hour
+    /// (its JWKS follows its own cache headers and refreshes on unknown keys). When the
+    /// refresh fails, the last good document keeps serving for up to
+    /// [`DISCOVERY_MAX_STALE_S`], retried once a minute, and the operator's log says so.
+    /// `fresh` (an admin's save) always asks the IdP and never serves a stale copy. Only
+    /// this organization's entry is locked while the IdP answers.
+    async fn provider(
+        &self,
+        org: &Org,
+        issuer: &str,
+        fresh: bool,
+    ) -> Result<Provider, orgsso_oidc::DiscoveryError> {
+        let slot = self.providers.slot(&(org.id, issuer.to_owned()));
+        let mut cached = slot.cached.lock().await;
+        // Read after the wait: the flight this request waited for may have refreshed it.
         let now = self.clock.now();
-        if let Some((p, at)) = self.providers.providers.lock().await.get(issuer) {
-            if now.unix() - at.unix() < PROVIDER_CACHE_TTL_S {
-                return Ok(p.clone());
+        let freshness = cached.as_ref().map(|c| c.freshness(now));
+        if !fresh {
+            if let (Some(c), Some(Freshness::Fresh | Freshness::Retrying)) =
+                (cached.as_ref(), &freshness)
+            {
+                return Ok(c.provider.clone());
             }
         }
         let http = self
@@ -191,15 +408,33 @@ impl Hub {
             .await
             .map_err(|_| orgsso_oidc::DiscoveryError::Unreachable {
                 url: issuer.to_owned(),
-                reason: "no HTTP client".into(),
+                reason: String::new(),
             })?;
-        let provider = orgsso_oidc::discover(http, issuer, now).await?;
-        self.providers
-            .providers
-            .lock()
-            .await
-            .insert(issuer.to_owned(), (provider.clone(), now));
-        Ok(provider)
+        match orgsso_oidc::discover(http, issuer, now).await {
+            Ok(provider) => {
+                *cached = Some(CachedProvider {
+                    provider: provider.clone(),
+                    fetched_at: now,
+                    retry_at: None,
+                });
+                Ok(provider)
+            }
+            Err(error) => match (cached.as_mut(), freshness) {
+                (Some(stale), Some(Freshness::Due)) if !fresh => {
+                    tracing::warn!(
+                        org = %org.name,
+                        issuer,
+                        code = error.code(),
+                        %error,
+                        fetched_at = %stale.fetched_at,
+                        "OIDC discovery failed; signing in with the last good discovery document"
+                    );
+                    stale.retry_at = Some(now.plus_seconds(DISCOVERY_RETRY_S));
+                    Ok(stale.provider.clone())
+                }
+                _ => Err(error),
+            },
+        }
     }
 
     /// Checks the settings (discovery included), saves a new untested
@@ -265,6 +500,7 @@ impl Hub {
         let jit_domains = super::parse_jit_domains(&input.jit_domains)?;
         let required_claim =
             RequiredClaim::parse(&input.required_claim, &input.required_claim_value)?;
+        let max_age = parse_max_age(&input.max_age)?;
         let settings = OidcSettings {
             issuer_url: issuer_url.clone(),
             client_id,
@@ -272,6 +508,8 @@ impl Hub {
             email_claim: email_claim.as_str().to_owned(),
             jit_domains,
             required_claim,
+            max_age,
+            prompt_login: input.prompt_login,
         };
         let secret_ciphertext = if input.client_secret.trim().is_empty() {
             let previous = self.store.latest_sso_config(org.id).await?.filter(|c| {
@@ -293,11 +531,12 @@ impl Hub {
                 self.entropy.as_ref(),
             )
         };
-        // Drop any cached provider: the admin may have fixed the IdP since.
-        self.providers.providers.lock().await.remove(&issuer_url);
-        self.provider(&issuer_url)
+        // Always asked anew: the admin may have fixed the IdP since.
+        let provider = self
+            .provider(&org, &issuer_url, true)
             .await
             .map_err(|e| FieldError::new("issuer_url", e.to_string()))?;
+        check_scopes_supported(&settings.scopes, &provider)?;
         let json = serde_json::to_string(&settings)
             .map_err(|_| ServiceError::Precondition("the settings could not be stored"))?;
         let config = self
@@ -326,6 +565,12 @@ impl Hub {
                 ", required claim {} = {:?}",
                 required.name, required.value
             ));
+        }
+        if let Some(max_age) = settings.max_age {
+            detail.push_str(&format!(", maximum authentication age {max_age}s"));
+        }
+        if settings.prompt_login {
+            detail.push_str(", prompt=login");
         }
         self.audit(&org, Some(admin.id), "sso.config_saved", detail)
             .await?;
@@ -359,6 +604,8 @@ impl Hub {
             client_secret: Secret::new(secret.expose().clone()),
             scopes: settings.scopes.clone(),
             email_claim: settings.email_claim(),
+            max_age_s: settings.max_age,
+            prompt_login: settings.prompt_login,
         })
     }
 
@@ -371,7 +618,7 @@ impl Hub {
         purpose: SsoPurpose,
         return_to: &str,
     ) -> ServiceResult<String> {
-        let provider = self.provider(&settings.issuer_url).await.map_err(|e| {
+        let provider = self.provider(org, &settings.issuer_url, false).await.map_err(|e| {
             ServiceError::SsoRefused(SsoRefusal {
                 code: e.code(),
                 member_message: "The organization's identity provider cannot be reached right now. Try again later.".into(),
@@ -451,6 +698,7 @@ impl Hub {
             member_message: match &rejection {
                 orgsso_oidc::Rejection::IdpError { error, .. } if error == "access_denied" => "The identity provider did not sign you in (access denied). You are not signed in to this organization.".into(),
                 orgsso_oidc::Rejection::EmailNotVerified { .. } => "Your identity provider has not verified your email address. Verify it there, then sign in again.".into(),
+                orgsso_oidc::Rejection::AuthTooOld { .. } => "This organization asks you to have signed in at its identity provider recently, and your sign-in there is older than it allows. Start again from the organization's page and sign in at the identity provider when asked.".into(),
                 _ => "Your identity provider's answer could not be accepted, so you are not signed in. Try again; if it keeps failing, tell an organization admin (they can see the exact reason).".into(),
             },
             admin_detail: rejection.to_string(),
@@ -477,7 +725,7 @@ impl Hub {
             Ok(p) => p,
             Err(refusal) => return Err(self.refuse_sso(&org, Some(user.id), refusal).await),
         };
-        let provider = match self.provider(&settings.issuer_url).await {
+        let provider = match self.provider(&org, &settings.issuer_url, false).await {
             Ok(p) => p,
             Err(e) => {
                 let refusal = SsoRefusal { code: e.code(), member_message: "The organization's identity provider cannot be reached right now. Try again later.".into(), admin_detail: e.to_string() };
@@ -537,5 +785,60 @@ impl Hub {
             hub_session_hash: &request.hub_session_hash,
         };
         self.complete_sso(caller, finished, identity).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_provider_cache_evicts_the_least_recently_used_entry_beyond_its_capacity() {
+        let cache = ProviderCache::default();
+        let key = |i: usize| (OrgId(i as i64), "https://idp.example".to_owned());
+        for i in 0..PROVIDER_CACHE_CAPACITY {
+            cache.slot(&key(i));
+        }
+        // Entry 0 is used again, so entry 1 is now the least recently used.
+        let kept = cache.slot(&key(0));
+        cache.slot(&key(PROVIDER_CACHE_CAPACITY));
+        assert_eq!(cache.len(), PROVIDER_CACHE_CAPACITY);
+        assert!(Arc::ptr_eq(&kept, &cache.slot(&key(0))));
+        assert_eq!(cache.len(), PROVIDER_CACHE_CAPACITY);
+        let entries = cache.entries.lock().unwrap();
+        assert!(!entries.map.contains_key(&key(1)));
+    }
+
+    #[test]
+    fn each_organization_has_its_own_view_of_an_issuer() {
+        let cache = ProviderCache::default();
+        let a = cache.slot(&(OrgId(1), "https://idp.example".to_owned()));
+        let b = cache.slot(&(OrgId(2), "https://idp.example".to_owned()));
+        assert!(!Arc::ptr_eq(&a, &b));
+    }
+
+    #[test]
+    fn max_age_is_empty_or_whole_seconds_within_ninety_days() {
+        assert_eq!(parse_max_age(" "), Ok(None));
+        assert_eq!(parse_max_age("0"), Ok(Some(0)));
+        assert_eq!(parse_max_age("3600"), Ok(Some(3600)));
+        for bad in ["-1", "1.5", "an hour", "7776001"] {
+            assert_eq!(parse_max_age(bad).unwrap_err().field, "max_age", "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_input_takes_max_age_and_prompt_login_from_json_or_a_form() {
+        let json: OidcSettingsInput =
+            serde_json::from_value(serde_json::json!({"max_age": 600, "prompt_login": true}))
+                .unwrap();
+        assert_eq!((json.max_age.as_str(), json.prompt_login), ("600", true));
+        let json: OidcSettingsInput =
+            serde_json::from_value(serde_json::json!({"max_age": null})).unwrap();
+        assert_eq!((json.max_age.as_str(), json.prompt_login), ("", false));
+        assert!(serde_json::from_value::<OidcSettingsInput>(
+            serde_json::json!({"prompt_login": "maybe"})
+        )
+        .is_err());
     }
 }

@@ -22,6 +22,14 @@ pub struct SamlSettings {
     pub certificates: Vec<String>,
     #[serde(default)]
     pub allow_sha1: bool,
+    /// Accept a Response whose signature covers its one unsigned Assertion (Shibboleth's
+    /// default); off, only a signed Assertion is accepted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub accept_response_only_signature: bool,
+    /// Sign every AuthnRequest (HTTP-Redirect binding, RSA-SHA256) with the org's SP
+    /// signing key, for IdPs that require it; SP metadata then says so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sign_authn_requests: bool,
     /// Where the fields were imported from, so the admin can import again after the
     /// IdP rotates its key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -43,6 +51,8 @@ pub struct SamlSettingsInput {
     /// Where the IdP publishes its metadata; fetched on save when no XML is given.
     pub metadata_url: String,
     pub allow_sha1: bool,
+    pub accept_response_only_signature: bool,
+    pub sign_authn_requests: bool,
     /// Domains separated by commas or spaces; empty: the org's SSO domains.
     pub jit_domains: String,
 }
@@ -88,6 +98,7 @@ impl SamlSettings {
         let mut config = SpConfig::new(sp.entity_id.clone(), sp.acs_url.clone(), certs);
         config.idp_entity_id = Some(self.idp_entity_id.clone());
         config.allow_sha1 = self.allow_sha1;
+        config.accept_response_only_signature = self.accept_response_only_signature;
         Ok(config)
     }
 }
@@ -209,6 +220,8 @@ impl SamlSettingsInput {
             idp_entity_id,
             certificates,
             allow_sha1: self.allow_sha1,
+            accept_response_only_signature: self.accept_response_only_signature,
+            sign_authn_requests: self.sign_authn_requests,
             metadata_url: None,
             jit_domains,
         })
@@ -233,7 +246,19 @@ impl Hub {
             .await?
             .org;
         let sp = self.saml_endpoints(&org.name);
-        Ok(orgsso_saml::sp_metadata_xml(&sp.entity_id, &sp.acs_url))
+        // The configuration being tested or in use decides whether requests are signed.
+        let signed = self
+            .store
+            .latest_sso_config(org.id)
+            .await?
+            .and_then(|c| SamlSettings::from_config(&c))
+            .is_some_and(|s| s.sign_authn_requests);
+        let keys = self.saml_metadata_keys(&org, signed).await?;
+        Ok(orgsso_saml::sp_metadata_xml(
+            &sp.entity_id,
+            &sp.acs_url,
+            &keys,
+        ))
     }
 
     /// Saves a new SAML configuration (untested) and starts its test:
@@ -318,6 +343,9 @@ impl Hub {
                 settings.jit_domains.join(", ")
             ));
         }
+        if settings.sign_authn_requests {
+            detail.push_str(", AuthnRequests signed");
+        }
         self.audit(&org, Some(admin.id), "sso.config_saved", detail)
             .await?;
         let test_url = self
@@ -363,6 +391,16 @@ impl Hub {
             &sp.entity_id,
             &sp.acs_url,
         );
+        if settings.sign_authn_requests {
+            let key = self.saml_signing_key(org).await?;
+            return orgsso_saml::signed_redirect_binding_url(
+                &settings.idp_sso_url,
+                &xml,
+                &handle,
+                &key,
+            )
+            .map_err(|e| ServiceError::Store(orgsso_store::StoreError::Backend(e.into())));
+        }
         Ok(orgsso_saml::redirect_binding_url(
             &settings.idp_sso_url,
             &xml,
@@ -430,8 +468,16 @@ impl Hub {
             ));
         };
         let now = self.clock.now();
+        let decryption_keys = self.saml_decryption_keys(&org).await?;
         let assertion = match self
-            .verify_saml(&org, &settings, saml_response, expected_irt, now)
+            .verify_saml(
+                &org,
+                &settings,
+                decryption_keys,
+                saml_response,
+                expected_irt,
+                now,
+            )
             .await
         {
             Ok(a) => a,
@@ -488,18 +534,27 @@ impl Hub {
         &self,
         org: &Org,
         settings: &SamlSettings,
+        decryption_keys: Result<Vec<orgsso_saml::SpDecryptionKey>, String>,
         response: &str,
         expected_irt: Option<String>,
         now: Timestamp,
     ) -> Result<VerifiedAssertion, SsoRefusal> {
         let sp = self.saml_endpoints(&org.name);
         let mut config = settings.sp_config(&sp)?;
+        // Keys that cannot be opened only matter to an encrypted response.
+        let key_problem = decryption_keys.as_ref().err().cloned();
+        config.decryption_keys = decryption_keys.unwrap_or_default();
         let solicited = expected_irt.is_some();
         config.expected_in_response_to = expected_irt;
         let assertion = run_verifier(response, config, now).await?.map_err(|rejection| SsoRefusal {
             code: rejection.code(),
             member_message: "Your identity provider's answer could not be accepted, so you are not signed in. Try again; if it keeps failing, tell an organization admin (they can see the exact reason).".into(),
-            admin_detail: rejection.to_string(),
+            admin_detail: match (&rejection, &key_problem) {
+                (orgsso_saml::Rejection::EncryptedAssertion, Some(problem)) => {
+                    format!("{rejection}: {problem}")
+                }
+                _ => rejection.to_string(),
+            },
         })?;
         // An answer to a request this browser did not start (or that expired) is not unsolicited.
         if !solicited && assertion.in_response_to.is_some() {
@@ -534,9 +589,13 @@ impl Hub {
             "the newest configuration is not a SAML configuration",
         ))?;
         let sp = self.saml_endpoints(&org.name);
-        let sp_config = match settings.sp_config(&sp) {
+        let mut sp_config = match settings.sp_config(&sp) {
             Ok(c) => c,
             Err(refusal) => return Ok(Err(refusal.admin_detail)),
+        };
+        sp_config.decryption_keys = match self.saml_decryption_keys(&org).await? {
+            Ok(keys) => keys,
+            Err(problem) => return Ok(Err(problem)),
         };
         Ok(match run_verifier(&response, sp_config, at).await {
             Ok(verdict) => verdict.map_err(|r| format!("{} ({})", r, r.code())),

@@ -1,7 +1,7 @@
 //! Pages of one's own account: home, sign-up, log-in, email verification,
 //! settings (profile, password, emails, access tokens).
 
-use super::{notice, render, render_with, Chrome, Done, RepoLink, SsoBanner};
+use super::{render, render_with, Chrome, Done, Notice, RepoLink, SsoBanner};
 use crate::auth::{Auth, SESSION_COOKIE};
 use crate::error::{PageError, WebError};
 use crate::forms::CsrfForm;
@@ -51,7 +51,7 @@ async fn home(
     State(app): State<AppState>,
     Query(q): Query<Done>,
 ) -> Result<Response, PageError> {
-    let mut chrome = Chrome::new(&auth).with_notice(notice(q.done.as_deref()));
+    let mut chrome = Chrome::new(&auth).with_notice(q.notice());
     let (mut orgs, mut repos, mut unverified) = (Vec::new(), Vec::new(), false);
     if let Some(user) = auth.user() {
         let banner = app
@@ -149,7 +149,7 @@ async fn signup(
         Ok::<_, WebError>(app.hub.login(user.username.as_str(), &password).await?)
     };
     match attempt.await {
-        Ok(outcome) => Ok(with_session(&app, outcome.cookie, "/?done=signup")),
+        Ok(outcome) => Ok(with_session(&app, outcome.cookie, &Notice::Signup.at("/"))),
         Err(err) if err.status().is_client_error() => {
             let view = SignupView {
                 chrome: Chrome::new(&auth).with_error(err.public_message()),
@@ -272,7 +272,7 @@ async fn verify_email(
     CsrfForm(form): CsrfForm<TokenField>,
 ) -> Result<Response, PageError> {
     app.hub.verify_email(form.token.trim()).await?;
-    Ok(Redirect::to("/settings/emails?done=verified").into_response())
+    Ok(Notice::Verified.redirect("/settings/emails"))
 }
 
 #[derive(Template)]
@@ -285,7 +285,7 @@ struct AccountPage {
 async fn account_page(auth: Auth, Query(q): Query<Done>) -> Result<Response, PageError> {
     let user = signed_in(&auth)?;
     Ok(render(&AccountPage {
-        chrome: Chrome::new(&auth).with_notice(notice(q.done.as_deref())),
+        chrome: Chrome::new(&auth).with_notice(q.notice()),
         display_name: user.display_name.clone(),
     }))
 }
@@ -304,7 +304,7 @@ async fn save_profile(
     let user = signed_in(&auth)?;
     let display_name = DisplayName::parse("display_name", &form.display_name)?;
     app.hub.set_display_name(user, display_name).await?;
-    Ok(Redirect::to("/settings/account?done=profile").into_response())
+    Ok(Notice::Profile.redirect("/settings/account"))
 }
 
 #[derive(Deserialize, Default)]
@@ -326,7 +326,7 @@ async fn change_password(
         .change_password(&auth.caller, &form.current_password, new)
         .await
     {
-        Ok(()) => Ok(Redirect::to("/settings/account?done=password").into_response()),
+        Ok(()) => Ok(Notice::Password.redirect("/settings/account")),
         Err(err) => {
             let err = WebError::from(err);
             if !err.status().is_client_error() {
@@ -377,7 +377,7 @@ async fn emails_page(
     State(app): State<AppState>,
     Query(q): Query<Done>,
 ) -> Result<Response, PageError> {
-    let chrome = Chrome::new(&auth).with_notice(notice(q.done.as_deref()));
+    let chrome = Chrome::new(&auth).with_notice(q.notice());
     Ok(render(&emails_view(&auth, &app, chrome).await?))
 }
 
@@ -391,11 +391,11 @@ struct EmailForm {
 async fn email_action(
     auth: Auth,
     app: AppState,
-    done: &str,
+    done: Notice,
     action: impl std::future::Future<Output = Result<(), WebError>>,
 ) -> Result<Response, PageError> {
     match action.await {
-        Ok(()) => Ok(Redirect::to(&format!("/settings/emails?done={done}")).into_response()),
+        Ok(()) => Ok(done.redirect("/settings/emails")),
         Err(err) if err.status().is_client_error() => {
             let page = emails_view(
                 &auth,
@@ -416,7 +416,7 @@ async fn add_email(
 ) -> Result<Response, PageError> {
     signed_in(&auth)?;
     let (hub, caller) = (app.hub.clone(), auth.caller.clone());
-    email_action(auth, app, "email-added", async move {
+    email_action(auth, app, Notice::EmailAdded, async move {
         hub.add_email(&caller, Email::parse(&form.email)?).await?;
         Ok(())
     })
@@ -433,9 +433,9 @@ async fn email_command(
     signed_in(&auth)?;
     let (hub, caller, email) = (app.hub.clone(), auth.caller.clone(), EmailId(id));
     let done = match command.as_str() {
-        "resend" => "email-sent",
-        "primary" => "email-primary",
-        "delete" => "email-removed",
+        "resend" => Notice::EmailSent,
+        "primary" => Notice::EmailPrimary,
+        "delete" => Notice::EmailRemoved,
         _ => return Err(WebError::from(ServiceError::NotFound("page")).into()),
     };
     email_action(auth, app, done, async move {
@@ -500,7 +500,7 @@ async fn tokens_page(
     State(app): State<AppState>,
     Query(q): Query<Done>,
 ) -> Result<Response, PageError> {
-    let chrome = Chrome::new(&auth).with_notice(notice(q.done.as_deref()));
+    let chrome = Chrome::new(&auth).with_notice(q.notice());
     Ok(render(&tokens_view(&auth, &app, chrome, None).await?))
 }
 
@@ -559,5 +559,5 @@ async fn revoke_token(
 ) -> Result<Response, PageError> {
     let user = signed_in(&auth)?;
     app.hub.revoke_token(user, TokenId(id)).await?;
-    Ok(Redirect::to("/settings/tokens?done=token-revoked").into_response())
+    Ok(Notice::TokenRevoked.redirect("/settings/tokens"))
 }

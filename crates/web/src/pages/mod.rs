@@ -12,7 +12,7 @@ use crate::auth::Auth;
 use crate::AppState;
 use askama::Template;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Router;
 use orgsso_store::Repo;
 
@@ -247,30 +247,165 @@ pub fn options<'a>(values: impl IntoIterator<Item = &'a str>, selected: &str) ->
         .collect()
 }
 
-/// Fixed success messages, chosen by a `?done=` key so no request text is reflected.
-pub fn notice(done: Option<&str>) -> Option<&'static str> {
-    Some(match done? {
-        "signup" => "Welcome! We sent you a link to verify your email address.",
-        "verified" => "Your email address is verified.",
-        "email-added" => "Email added. We sent a verification link to it.",
-        "email-removed" => "Email removed.",
-        "email-primary" => "Primary email changed.",
-        "email-sent" => "We sent a new verification link.",
-        "password" => "Password changed. Your other sessions were logged out.",
-        "profile" => "Profile saved.",
-        "token-revoked" => "Token revoked.",
-        "member-added" => "Member added.",
-        "member-updated" => "Role changed.",
-        "member-removed" => "Member removed.",
-        "settings" => "Settings saved.",
-        "repo-saved" => "Repository saved.",
-        "repo-deleted" => "Repository deleted.",
-        "org-created" => "Organization created. You are its admin.",
-        _ => return None,
-    })
+/// The success notice a page shows after a redirect, named by its `?done=` key
+/// so no request text is reflected. The keys are in URLs (and the service's
+/// SSO test redirect names `tested` and `tested_other_identity`): keep them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    Signup,
+    Verified,
+    EmailAdded,
+    EmailRemoved,
+    EmailPrimary,
+    EmailSent,
+    Password,
+    Profile,
+    TokenRevoked,
+    MemberAdded,
+    MemberUpdated,
+    MemberRemoved,
+    Settings,
+    RepoSaved,
+    RepoDeleted,
+    OrgCreated,
+    SsoTested,
+    SsoTestedOtherIdentity,
+    SsoDomains,
+    SsoRevoked,
+    SsoEnabled,
+    SsoDisabled,
+    SsoOptions,
 }
 
+impl Notice {
+    const ALL: [Notice; 23] = [
+        Self::Signup,
+        Self::Verified,
+        Self::EmailAdded,
+        Self::EmailRemoved,
+        Self::EmailPrimary,
+        Self::EmailSent,
+        Self::Password,
+        Self::Profile,
+        Self::TokenRevoked,
+        Self::MemberAdded,
+        Self::MemberUpdated,
+        Self::MemberRemoved,
+        Self::Settings,
+        Self::RepoSaved,
+        Self::RepoDeleted,
+        Self::OrgCreated,
+        Self::SsoTested,
+        Self::SsoTestedOtherIdentity,
+        Self::SsoDomains,
+        Self::SsoRevoked,
+        Self::SsoEnabled,
+        Self::SsoDisabled,
+        Self::SsoOptions,
+    ];
+
+    /// The `?done=` value.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Signup => "signup",
+            Self::Verified => "verified",
+            Self::EmailAdded => "email-added",
+            Self::EmailRemoved => "email-removed",
+            Self::EmailPrimary => "email-primary",
+            Self::EmailSent => "email-sent",
+            Self::Password => "password",
+            Self::Profile => "profile",
+            Self::TokenRevoked => "token-revoked",
+            Self::MemberAdded => "member-added",
+            Self::MemberUpdated => "member-updated",
+            Self::MemberRemoved => "member-removed",
+            Self::Settings => "settings",
+            Self::RepoSaved => "repo-saved",
+            Self::RepoDeleted => "repo-deleted",
+            Self::OrgCreated => "org-created",
+            Self::SsoTested => "tested",
+            Self::SsoTestedOtherIdentity => "tested_other_identity",
+            Self::SsoDomains => "domains",
+            Self::SsoRevoked => "revoked",
+            Self::SsoEnabled => "enabled",
+            Self::SsoDisabled => "disabled",
+            Self::SsoOptions => "options",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Signup => "Welcome! We sent you a link to verify your email address.",
+            Self::Verified => "Your email address is verified.",
+            Self::EmailAdded => "Email added. We sent a verification link to it.",
+            Self::EmailRemoved => "Email removed.",
+            Self::EmailPrimary => "Primary email changed.",
+            Self::EmailSent => "We sent a new verification link.",
+            Self::Password => "Password changed. Your other sessions were logged out.",
+            Self::Profile => "Profile saved.",
+            Self::TokenRevoked => "Token revoked.",
+            Self::MemberAdded => "Member added.",
+            Self::MemberUpdated => "Role changed.",
+            Self::MemberRemoved => "Member removed.",
+            Self::Settings => "Settings saved.",
+            Self::RepoSaved => "Repository saved.",
+            Self::RepoDeleted => "Repository deleted.",
+            Self::OrgCreated => "Organization created. You are its admin.",
+            Self::SsoTested => "Test passed: the identity provider signed you in with this configuration. You can enable it now.",
+            Self::SsoTestedOtherIdentity => "Test passed: the identity provider answered well and its claims are shown below. But the email it asserted is not a verified email of your account, so you cannot enable this configuration: you could not get back in. Add and verify that email, or let an admin whose IdP identity matches their account test and enable it.",
+            Self::SsoDomains => "Email domains saved.",
+            Self::SsoRevoked => "SSO sessions revoked.",
+            Self::SsoEnabled => "SSO enabled.",
+            Self::SsoDisabled => "SSO disabled.",
+            Self::SsoOptions => "Options saved.",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|n| n.key() == key)
+    }
+
+    /// `path` with this notice's `?done=` key: where a form's success redirects.
+    pub fn at(self, path: &str) -> String {
+        format!("{path}?done={}", self.key())
+    }
+
+    /// A redirect to `path` showing this notice.
+    pub fn redirect(self, path: &str) -> Response {
+        Redirect::to(&self.at(path)).into_response()
+    }
+}
+
+/// The `?done=` query of a page; an unknown key shows no notice.
 #[derive(serde::Deserialize, Default)]
 pub struct Done {
     pub done: Option<String>,
+}
+
+impl Done {
+    pub fn notice(&self) -> Option<&'static str> {
+        self.done
+            .as_deref()
+            .and_then(Notice::from_key)
+            .map(Notice::message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_notice_round_trips_through_its_key() {
+        let mut keys = std::collections::HashSet::new();
+        for notice in Notice::ALL {
+            assert_eq!(Notice::from_key(notice.key()), Some(notice), "{notice:?}");
+            assert!(keys.insert(notice.key()), "{notice:?} repeats a key");
+        }
+        assert_eq!(Notice::from_key("<script>"), None);
+        assert_eq!(
+            Notice::RepoSaved.at("/alice/models/bert"),
+            "/alice/models/bert?done=repo-saved"
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! Organization pages: create, overview, members, settings; user profiles.
 
 use super::{
-    notice, options, render, render_with, Chrome, Done, RepoLink, SelectOption, SsoBanner,
+    options, render, render_with, Chrome, Done, Notice, RepoLink, SelectOption, SsoBanner,
 };
 use crate::auth::Auth;
 use crate::error::{PageError, WebError};
@@ -77,9 +77,7 @@ async fn create_org(
         Ok::<_, WebError>(app.hub.create_org(&auth.caller, name, display_name).await?)
     };
     match attempt.await {
-        Ok(org) => Ok(
-            Redirect::to(&format!("/organizations/{}?done=org-created", org.name)).into_response(),
-        ),
+        Ok(org) => Ok(Notice::OrgCreated.redirect(&format!("/organizations/{}", org.name))),
         Err(err) if err.status().is_client_error() && auth.user().is_some() => {
             let page = NewOrgPage {
                 chrome: Chrome::new(&auth).with_error(err.public_message()),
@@ -128,7 +126,7 @@ async fn org_page(
     }
     Ok(render(&OrgPage {
         chrome: Chrome::new(&auth)
-            .with_notice(notice(q.done.as_deref()))
+            .with_notice(q.notice())
             .with_sso_banner(banner),
         name: view.org.name.to_string(),
         display_name: view.org.display_name.clone(),
@@ -192,7 +190,7 @@ async fn members_page(
     Query(q): Query<Done>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    let chrome = Chrome::new(&auth).with_notice(notice(q.done.as_deref()));
+    let chrome = Chrome::new(&auth).with_notice(q.notice());
     Ok(render(&members_view(&auth, &app, &name, chrome).await?))
 }
 
@@ -201,13 +199,11 @@ async fn member_action(
     auth: &Auth,
     app: &AppState,
     name: &OrgName,
-    done: &str,
+    done: Notice,
     result: Result<(), WebError>,
 ) -> Result<Response, PageError> {
     match result {
-        Ok(()) => {
-            Ok(Redirect::to(&format!("/organizations/{name}/members?done={done}")).into_response())
-        }
+        Ok(()) => Ok(done.redirect(&format!("/organizations/{name}/members"))),
         Err(err) if err.status().is_client_error() && err.status().as_u16() != 404 => {
             let page = members_view(
                 auth,
@@ -255,7 +251,7 @@ async fn add_member(
         ),
         other => other,
     });
-    member_action(&auth, &app, &name, "member-added", result).await
+    member_action(&auth, &app, &name, Notice::MemberAdded, result).await
 }
 
 #[derive(Deserialize, Default)]
@@ -280,7 +276,7 @@ async fn set_role(
         Ok(())
     }
     .await;
-    member_action(&auth, &app, &name, "member-updated", result).await
+    member_action(&auth, &app, &name, Notice::MemberUpdated, result).await
 }
 
 async fn remove_member(
@@ -304,7 +300,7 @@ async fn remove_member(
     if leaving && result.is_ok() {
         return Ok(Redirect::to("/").into_response());
     }
-    member_action(&auth, &app, &name, "member-removed", result).await
+    member_action(&auth, &app, &name, Notice::MemberRemoved, result).await
 }
 
 #[derive(Template)]
@@ -328,7 +324,7 @@ async fn settings_page(
         .org_for(&auth.caller, &name, Action::ManageSettings)
         .await?;
     Ok(render(&SettingsPage {
-        chrome: Chrome::new(&auth).with_notice(notice(q.done.as_deref())),
+        chrome: Chrome::new(&auth).with_notice(q.notice()),
         name: view.org.name.to_string(),
         display_name: view.org.display_name.clone(),
         role_options: options(role_names(), view.org.default_role.as_str()),
@@ -354,7 +350,7 @@ async fn save_settings(
     app.hub
         .update_org(&auth.caller, &name, Some(display_name), Some(default_role))
         .await?;
-    Ok(Redirect::to(&format!("/organizations/{name}/settings?done=settings")).into_response())
+    Ok(Notice::Settings.redirect(&format!("/organizations/{name}/settings")))
 }
 
 #[derive(Template)]

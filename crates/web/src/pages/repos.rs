@@ -167,7 +167,7 @@ async fn repo_page(
     }
     Ok(render(&RepoPage {
         chrome: Chrome::new(&auth)
-            .with_notice(super::notice(q.done.as_deref()))
+            .with_notice(q.notice())
             .with_sso_banner(banner),
         kind: repo.kind.as_str(),
         href: repo_href(&repo),
@@ -242,7 +242,7 @@ async fn save_repo(
         .hub
         .update_repo(&auth.caller, kind, &owner, &name, update)
         .await?;
-    Ok(Redirect::to(&format!("{}?done=repo-saved", repo_href(&repo))).into_response())
+    Ok(super::Notice::RepoSaved.redirect(&repo_href(&repo)))
 }
 
 async fn delete_repo(
@@ -254,5 +254,5 @@ async fn delete_repo(
     app.hub
         .delete_repo(&auth.caller, kind(&kind_segment)?, &owner, &name)
         .await?;
-    Ok(Redirect::to("/?done=repo-deleted").into_response())
+    Ok(super::Notice::RepoDeleted.redirect("/"))
 }

@@ -2,7 +2,7 @@
 //! test, enable/disable, options, audit), the member's sign-in start, and the
 //! SAML endpoints (SP metadata, Assertion Consumer Service).
 
-use super::{notice, options as select_options, render, render_with, Chrome, Done, SelectOption};
+use super::{options as select_options, render, render_with, Chrome, Done, Notice, SelectOption};
 use crate::auth::Auth;
 use crate::error::{PageError, WebError};
 use crate::forms::org_name;
@@ -46,6 +46,14 @@ pub fn routes() -> Router<AppState> {
             post(remove_domain),
         )
         .route("/organizations/{org}/settings/sso/revoke", post(revoke))
+        .route(
+            "/organizations/{org}/settings/sso/saml/keys/rotate",
+            post(rotate_sp_keys),
+        )
+        .route(
+            "/organizations/{org}/settings/sso/saml/keys/retire",
+            post(retire_sp_keys),
+        )
         .route("/organizations/{org}/sso", get(start_login))
         .route("/organizations/{org}/saml/metadata", get(metadata))
         .route("/organizations/{org}/saml/consume", post(consume))
@@ -69,6 +77,8 @@ struct ConfigView {
     /// Where the SAML fields were imported from; empty when typed in.
     metadata_url: String,
     allow_sha1: bool,
+    accept_response_only_signature: bool,
+    sign_authn_requests: bool,
     /// The configuration's just-in-time domains, comma-separated; empty when none.
     jit_domains: String,
     certificates: Vec<CertRow>,
@@ -85,7 +95,18 @@ struct FormValues {
     certificates: String,
     metadata_url: String,
     allow_sha1: bool,
+    accept_response_only_signature: bool,
+    sign_authn_requests: bool,
     jit_domains: String,
+}
+
+/// One of the organization's own SAML keys, as the settings page lists it.
+struct SpKeyRow {
+    usage: &'static str,
+    /// "current", or "previous" during a rotation.
+    state: &'static str,
+    fingerprint: String,
+    created_at: String,
 }
 
 #[derive(Default)]
@@ -97,6 +118,9 @@ struct OidcFormValues {
     jit_domains: String,
     required_claim: String,
     required_claim_value: String,
+    /// Seconds; empty for no limit.
+    max_age: String,
+    prompt_login: bool,
 }
 
 struct SessionRow {
@@ -133,6 +157,9 @@ struct SsoPage {
     sp_entity_id: String,
     metadata_url: String,
     callback_url: String,
+    sp_keys: Vec<SpKeyRow>,
+    /// A rotation is under way: previous keys are still published and decrypt.
+    sp_keys_rotating: bool,
     latest: Option<ConfigView>,
     form: FormValues,
     oidc_form: OidcFormValues,
@@ -197,6 +224,10 @@ async fn sso_page(
                 .and_then(|s| s.metadata_url.clone())
                 .unwrap_or_default(),
             allow_sha1: settings.as_ref().is_some_and(|s| s.allow_sha1),
+            accept_response_only_signature: settings
+                .as_ref()
+                .is_some_and(|s| s.accept_response_only_signature),
+            sign_authn_requests: settings.as_ref().is_some_and(|s| s.sign_authn_requests),
             jit_domains: settings
                 .as_ref()
                 .map(|s| s.jit_domains.join(", "))
@@ -238,6 +269,12 @@ async fn sso_page(
             .and_then(|s| s.required_claim.as_ref())
             .map(|r| r.value.clone())
             .unwrap_or_default(),
+        max_age: latest_oidc
+            .as_ref()
+            .and_then(|s| s.max_age)
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        prompt_login: latest_oidc.as_ref().is_some_and(|s| s.prompt_login),
     });
     let email_claim = latest_oidc
         .as_ref()
@@ -258,10 +295,25 @@ async fn sso_page(
                 certificates: s.certificates.join(""),
                 metadata_url: String::new(),
                 allow_sha1: s.allow_sha1,
+                accept_response_only_signature: s.accept_response_only_signature,
+                sign_authn_requests: s.sign_authn_requests,
                 jit_domains: s.jit_domains.join(", "),
             })
             .unwrap_or_default()
     });
+    let sp_keys: Vec<SpKeyRow> = app
+        .hub
+        .saml_sp_keys(&auth.caller, name)
+        .await?
+        .into_iter()
+        .map(|k| SpKeyRow {
+            usage: k.usage.as_str(),
+            state: if k.current { "current" } else { "previous" },
+            fingerprint: k.fingerprint_sha256,
+            created_at: k.created_at.to_rfc3339(),
+        })
+        .collect();
+    let sp_keys_rotating = sp_keys.iter().any(|k| k.state == "previous");
     Ok(SsoPage {
         chrome,
         name: overview.org.name.to_string(),
@@ -286,6 +338,8 @@ async fn sso_page(
         sp_entity_id: sp.entity_id,
         metadata_url: sp.metadata_url,
         callback_url: app.hub.oidc_callback_url(&overview.org.name),
+        sp_keys,
+        sp_keys_rotating,
         latest,
         form,
         oidc_form,
@@ -317,19 +371,6 @@ async fn sso_page(
     })
 }
 
-fn sso_notice(done: Option<&str>) -> Option<&'static str> {
-    match done {
-        Some("tested") => Some("Test passed: the identity provider signed you in with this configuration. You can enable it now."),
-        Some("tested_other_identity") => Some("Test passed: the identity provider answered well and its claims are shown below. But the email it asserted is not a verified email of your account, so you cannot enable this configuration: you could not get back in. Add and verify that email, or let an admin whose IdP identity matches their account test and enable it."),
-        Some("domains") => Some("Email domains saved."),
-        Some("revoked") => Some("SSO sessions revoked."),
-        Some("enabled") => Some("SSO enabled."),
-        Some("disabled") => Some("SSO disabled."),
-        Some("options") => Some("Options saved."),
-        other => notice(other),
-    }
-}
-
 async fn settings_page(
     auth: Auth,
     State(app): State<AppState>,
@@ -337,7 +378,7 @@ async fn settings_page(
     Query(q): Query<Done>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    let chrome = Chrome::new(&auth).with_notice(sso_notice(q.done.as_deref()));
+    let chrome = Chrome::new(&auth).with_notice(q.notice());
     Ok(render(
         &sso_page(&auth, &app, &name, chrome, None, None, None).await?,
     ))
@@ -352,6 +393,8 @@ struct SamlForm {
     metadata_xml: String,
     metadata_url: String,
     allow_sha1: Option<String>,
+    accept_response_only_signature: Option<String>,
+    sign_authn_requests: Option<String>,
     jit_domains: String,
 }
 
@@ -369,6 +412,8 @@ async fn save_saml(
         metadata_xml: form.metadata_xml,
         metadata_url: form.metadata_url.clone(),
         allow_sha1: form.allow_sha1.is_some(),
+        accept_response_only_signature: form.accept_response_only_signature.is_some(),
+        sign_authn_requests: form.sign_authn_requests.is_some(),
         jit_domains: form.jit_domains.clone(),
     };
     match app.hub.save_saml_config(&auth.caller, &name, input).await {
@@ -381,6 +426,8 @@ async fn save_saml(
                 certificates: form.certificates,
                 metadata_url: form.metadata_url,
                 allow_sha1: form.allow_sha1.is_some(),
+                accept_response_only_signature: form.accept_response_only_signature.is_some(),
+                sign_authn_requests: form.sign_authn_requests.is_some(),
                 jit_domains: form.jit_domains,
             };
             let page = sso_page(
@@ -444,7 +491,7 @@ async fn enable(
     app.hub
         .enable_sso(&auth.caller, &name, SsoConfigId(id), mode)
         .await?;
-    let settings = format!("/organizations/{name}/settings/sso?done=enabled");
+    let settings = Notice::SsoEnabled.at(&format!("/organizations/{name}/settings/sso"));
     if mode == SsoMode::Enforced {
         // The admin is held by the gate like everyone: sign them in through
         // the IdP (which just saw them) and bring them back here.
@@ -461,7 +508,7 @@ async fn disable(
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
     app.hub.disable_sso(&auth.caller, &name).await?;
-    Ok(Redirect::to(&format!("/organizations/{name}/settings/sso?done=disabled")).into_response())
+    Ok(Notice::SsoDisabled.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
 #[derive(Deserialize, Default)]
@@ -507,7 +554,7 @@ async fn save_options(
             },
         )
         .await?;
-    Ok(Redirect::to(&format!("/organizations/{name}/settings/sso?done=options")).into_response())
+    Ok(Notice::SsoOptions.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
 async fn recheck(
@@ -690,6 +737,8 @@ async fn save_oidc(
                 jit_domains: form.jit_domains,
                 required_claim: form.required_claim,
                 required_claim_value: form.required_claim_value,
+                max_age: form.max_age,
+                prompt_login: form.prompt_login,
             };
             let status = if err.status() == StatusCode::FORBIDDEN {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -766,7 +815,7 @@ async fn add_domain(
     let name = org_name(&org)?;
     let domain = EmailDomain::parse(&form.domain)?;
     app.hub.add_sso_domain(&auth.caller, &name, &domain).await?;
-    Ok(Redirect::to(&format!("/organizations/{name}/settings/sso?done=domains")).into_response())
+    Ok(Notice::SsoDomains.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
 async fn remove_domain(
@@ -780,7 +829,7 @@ async fn remove_domain(
     app.hub
         .remove_sso_domain(&auth.caller, &name, &domain)
         .await?;
-    Ok(Redirect::to(&format!("/organizations/{name}/settings/sso?done=domains")).into_response())
+    Ok(Notice::SsoDomains.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
 #[derive(Deserialize, Default)]
@@ -804,5 +853,30 @@ async fn revoke(
     app.hub
         .revoke_sso_sessions(&auth.caller, &name, member.as_ref())
         .await?;
-    Ok(Redirect::to(&format!("/organizations/{name}/settings/sso?done=revoked")).into_response())
+    Ok(Notice::SsoRevoked.redirect(&format!("/organizations/{name}/settings/sso")))
+}
+
+/// Starts a rotation of the organization's SAML SP keys (a second one does nothing until
+/// the first is finished).
+async fn rotate_sp_keys(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    app.hub.rotate_saml_sp_keys(&auth.caller, &name).await?;
+    Ok(Redirect::to(&format!("/organizations/{name}/settings/sso#sp-keys")).into_response())
+}
+
+/// Finishes a rotation: the previous SP keys are deleted.
+async fn retire_sp_keys(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    app.hub.retire_saml_sp_keys(&auth.caller, &name).await?;
+    Ok(Redirect::to(&format!("/organizations/{name}/settings/sso#sp-keys")).into_response())
 }
