@@ -17,7 +17,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 say() { printf '\n==> %s\n' "$*"; }
 
+root=$PWD
 target=${CARGO_TARGET_DIR:-target}
+case "$target" in /*) ;; *) target="$root/$target" ;; esac
 venv="$target/schemathesis-venv"
 requirements=scripts/schemathesis-requirements.txt
 max_examples=${ST_MAX_EXAMPLES:-20}
@@ -47,6 +49,7 @@ if [ -z "$bin" ]; then
   cargo build --quiet -p orgsso
   bin="$target/debug/orgsso"
 fi
+case "$bin" in /*) ;; *) bin="$root/$bin" ;; esac
 
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -87,12 +90,14 @@ run() {
   local label=$1
   shift
   say "schemathesis, $label: $max_examples examples per operation, seed $seed, every check"
-  # No example database: every run draws the same cases from the seed.
-  HYPOTHESIS_STORAGE_DIRECTORY="$data/hypothesis" \
-    "$venv/bin/st" --config-file scripts/schemathesis.toml --no-color run "$base/api/openapi.json" \
+  # No example database, and the crash cache (.schemathesis/) in the scratch
+  # directory: every run draws the same cases from the seed, and nothing is
+  # left in the work tree.
+  (cd "$data" && HYPOTHESIS_STORAGE_DIRECTORY="$data/hypothesis" \
+    "$venv/bin/st" --config-file "$root/scripts/schemathesis.toml" --no-color run "$base/api/openapi.json" \
     --checks all --max-examples "$max_examples" --seed "$seed" --workers 2 \
     --generation-database none \
-    --warnings off "$@"
+    --warnings off "$@")
 }
 
 started=$SECONDS

@@ -26,10 +26,11 @@ const ALG_RSA_OAEP_MGF1P: &str = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1
 const ALG_RSA_OAEP: &str = "http://www.w3.org/2009/xmlenc11#rsa-oaep";
 const TYPE_ELEMENT: &str = "http://www.w3.org/2001/04/xmlenc#Element";
 
-/// EncryptedKeys tried per Response: IdPs send one, for the one SP certificate they use.
-/// Each try costs one RSA private-key operation per SP key (the ones whose size does not
-/// match are skipped unopened), so this bounds the cost of a hostile Response.
-pub const MAX_ENCRYPTED_KEYS: usize = 2;
+/// EncryptedKeys per Response: IdPs send one, for the one SP certificate they use.
+/// Each costs one RSA private-key operation per SP key (the ones whose size does not
+/// match are skipped unopened), so a hostile Response costs at most two of them, and
+/// those only during a rotation.
+pub const MAX_ENCRYPTED_KEYS: usize = 1;
 
 /// SP decryption keys tried: the current one and, during a rotation, the previous one.
 pub const MAX_DECRYPTION_KEYS: usize = 2;

@@ -225,6 +225,12 @@ impl Hub {
         role: Role,
     ) -> ServiceResult<Member> {
         let view = self.org_for(caller, name, Action::ManageMembers).await?;
+        // S12: while role mapping is on, every sign-in sets the role again.
+        if self.roles_managed_by_idp(&view.org).await? {
+            return Err(ServiceError::Precondition(
+                "roles in this organization are managed by its identity provider (SSO role mapping is on): change the member's groups at the IdP or the mapping, or turn role mapping off first",
+            ));
+        }
         let member = self.member(&view, username).await?;
         self.store
             .set_member_role(view.org.id, member.user, role)

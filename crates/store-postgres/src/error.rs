@@ -74,6 +74,7 @@ fn unique_rule(constraint: &str) -> Option<Unique> {
         "memberships_pkey" => Some(Unique::Membership),
         "access_tokens_user_name_key" => Some(Unique::TokenName),
         "org_sso_domains_pkey" => Some(Unique::SsoDomain),
+        "sso_identities_subject_key" => Some(Unique::SsoSubject),
         _ => None,
     }
 }

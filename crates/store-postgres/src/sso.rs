@@ -16,6 +16,13 @@ use orgsso_store::{
     SsoConfigId, SsoDomain, SsoOptions, SsoPrompt, SsoRequest, SsoSession, SsoStore,
     SsoTestOutcome, StoreError, StoreResult, ViewerInOrg,
 };
+use orgsso_store::{RoleSource, SsoIdentityRecord, SsoSignIn, StoredRoleMapping};
+
+macro_rules! sso_identity_columns {
+    () => {
+        "org_id, user_id, issuer, subject, email, first_login_at, last_login_at, role, role_source"
+    };
+}
 
 #[async_trait]
 impl SsoStore for PostgresStore {
@@ -618,6 +625,142 @@ impl SsoStore for PostgresStore {
         Ok(done.rows_affected())
     }
 
+    async fn sso_identity(
+        &self,
+        org: OrgId,
+        user: UserId,
+    ) -> StoreResult<Option<SsoIdentityRecord>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            sso_identity_columns!(),
+            " FROM sso_identities WHERE org_id = $1 AND user_id = $2"
+        ))
+        .bind(org.0)
+        .bind(user.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .map(|row| sso_identity_row(&row))
+        .transpose()
+    }
+
+    async fn sso_identity_by_subject(
+        &self,
+        org: OrgId,
+        issuer: &str,
+        subject: &str,
+    ) -> StoreResult<Option<SsoIdentityRecord>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            sso_identity_columns!(),
+            " FROM sso_identities WHERE org_id = $1 AND issuer = $2 AND subject = $3"
+        ))
+        .bind(org.0)
+        .bind(issuer)
+        .bind(subject)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .map(|row| sso_identity_row(&row))
+        .transpose()
+    }
+
+    async fn sso_identities_of_org(&self, org: OrgId) -> StoreResult<Vec<SsoIdentityRecord>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            sso_identity_columns!(),
+            " FROM sso_identities WHERE org_id = $1 ORDER BY user_id"
+        ))
+        .bind(org.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(sso_identity_row)
+        .collect()
+    }
+
+    async fn record_sso_sign_in(&self, sign_in: SsoSignIn) -> StoreResult<bool> {
+        // The upsert only touches the member's row while it names the same
+        // subject; another subject leaves it as it is (0 rows).
+        let done = sqlx::query(
+            "INSERT INTO sso_identities (org_id, user_id, issuer, subject, email, \
+             first_login_at, last_login_at, role, role_source) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) \
+             ON CONFLICT (org_id, user_id) DO UPDATE SET email = excluded.email, \
+             last_login_at = excluded.last_login_at, role = excluded.role, \
+             role_source = excluded.role_source \
+             WHERE sso_identities.issuer = excluded.issuer \
+             AND sso_identities.subject = excluded.subject",
+        )
+        .bind(sign_in.org.0)
+        .bind(sign_in.user.0)
+        .bind(&sign_in.issuer)
+        .bind(&sign_in.subject)
+        .bind(&sign_in.email)
+        .bind(sign_in.now.unix())
+        .bind(sign_in.role.as_str())
+        .bind(sign_in.role_source.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn unlink_sso_identity(&self, org: OrgId, user: UserId) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM sso_identities WHERE org_id = $1 AND user_id = $2")
+            .bind(org.0)
+            .bind(user.0)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        found(done.rows_affected())
+    }
+
+    async fn role_mapping(&self, org: OrgId) -> StoreResult<Option<StoredRoleMapping>> {
+        sqlx::query("SELECT path, roles, updated_at FROM sso_role_mappings WHERE org_id = $1")
+            .bind(org.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .map(|row| {
+                Ok(StoredRoleMapping {
+                    path: rows::get(&row, "path")?,
+                    roles_json: rows::get(&row, "roles")?,
+                    updated_at: Timestamp::from_unix(rows::get(&row, "updated_at")?),
+                })
+            })
+            .transpose()
+    }
+
+    async fn set_role_mapping(
+        &self,
+        org: OrgId,
+        mapping: Option<&StoredRoleMapping>,
+    ) -> StoreResult<()> {
+        let Some(mapping) = mapping else {
+            sqlx::query("DELETE FROM sso_role_mappings WHERE org_id = $1")
+                .bind(org.0)
+                .execute(&self.pool)
+                .await
+                .map_err(db)?;
+            return Ok(());
+        };
+        sqlx::query(
+            "INSERT INTO sso_role_mappings (org_id, path, roles, updated_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (org_id) DO UPDATE SET \
+             path = excluded.path, roles = excluded.roles, updated_at = excluded.updated_at",
+        )
+        .bind(org.0)
+        .bind(&mapping.path)
+        .bind(&mapping.roles_json)
+        .bind(mapping.updated_at.unix())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
     async fn purge_expired_sso(&self, now: Timestamp) -> StoreResult<u64> {
         let mut purged = 0;
         for table in ["sso_sessions", "sso_requests", "saml_assertions"] {
@@ -631,6 +774,20 @@ impl SsoStore for PostgresStore {
         }
         Ok(purged)
     }
+}
+
+fn sso_identity_row(row: &sqlx::postgres::PgRow) -> StoreResult<SsoIdentityRecord> {
+    Ok(SsoIdentityRecord {
+        org: OrgId(rows::get(row, "org_id")?),
+        user: UserId(rows::get(row, "user_id")?),
+        issuer: rows::get(row, "issuer")?,
+        subject: rows::get(row, "subject")?,
+        email: rows::get(row, "email")?,
+        first_login_at: Timestamp::from_unix(rows::get(row, "first_login_at")?),
+        last_login_at: Timestamp::from_unix(rows::get(row, "last_login_at")?),
+        role: rows::role(row, "role")?,
+        role_source: rows::parsed(row, "role_source", |raw| RoleSource::parse(raw).ok_or(()))?,
+    })
 }
 
 /// Ends the org's SSO sessions and cancels its pending sign-ins: what

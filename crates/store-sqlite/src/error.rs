@@ -60,6 +60,9 @@ fn unique_rule(message: &str) -> Option<Unique> {
         "memberships.org_id, memberships.user_id" => Some(Unique::Membership),
         "access_tokens.user_id, access_tokens.name" => Some(Unique::TokenName),
         "org_sso_domains.org_id, org_sso_domains.domain" => Some(Unique::SsoDomain),
+        "sso_identities.org_id, sso_identities.issuer, sso_identities.subject" => {
+            Some(Unique::SsoSubject)
+        }
         _ => None,
     }
 }

@@ -127,6 +127,13 @@ macro_rules! conformance_suite {
             secrets_round_trip_as_bytes,
             sp_keys_are_created_once_per_use,
             sp_key_rotation_keeps_the_previous_key_until_retired,
+            sso_identity_is_linked_at_the_first_sign_in_and_updated_at_later_ones,
+            another_subject_for_a_linked_member_changes_nothing,
+            a_subject_links_to_one_member_per_org,
+            unlinking_lets_the_next_sign_in_link_anew,
+            sso_identities_outlive_purged_sessions,
+            sso_identities_of_an_org_are_listed_by_user,
+            role_mapping_is_set_replaced_and_removed,
         );
     };
     (@cases $factory:expr; $($case:ident),+ $(,)?) => {
@@ -3254,4 +3261,224 @@ pub async fn sp_key_rotation_keeps_the_previous_key_until_retired(store: &dyn St
         ]
     );
     assert!(store.rotate_sp_keys(acme.id, &third, at(3)).await.unwrap());
+}
+
+fn sign_in(org: OrgId, user: UserId, subject: &str, role: Role, now: Timestamp) -> SsoSignIn {
+    SsoSignIn {
+        org,
+        user,
+        issuer: "https://idp.example".to_owned(),
+        subject: subject.to_owned(),
+        email: format!("{subject}@example.com"),
+        role,
+        role_source: RoleSource::Mapping,
+        now,
+    }
+}
+
+pub async fn sso_identity_is_linked_at_the_first_sign_in_and_updated_at_later_ones(
+    store: &dyn Store,
+) {
+    let alice = user(store, "alice").await;
+    let acme = org(store, "acme", alice.id).await;
+    assert_eq!(store.sso_identity(acme.id, alice.id).await.unwrap(), None);
+    assert!(store
+        .record_sso_sign_in(sign_in(acme.id, alice.id, "s-alice", Role::Admin, at(1)))
+        .await
+        .unwrap());
+    let mut later = sign_in(acme.id, alice.id, "s-alice", Role::Write, at(50));
+    later.email = "alice.new@example.com".to_owned();
+    later.role_source = RoleSource::Default;
+    assert!(store.record_sso_sign_in(later).await.unwrap());
+    let identity = store
+        .sso_identity(acme.id, alice.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        identity,
+        SsoIdentityRecord {
+            org: acme.id,
+            user: alice.id,
+            issuer: "https://idp.example".to_owned(),
+            subject: "s-alice".to_owned(),
+            email: "alice.new@example.com".to_owned(),
+            first_login_at: at(1),
+            last_login_at: at(50),
+            role: Role::Write,
+            role_source: RoleSource::Default,
+        }
+    );
+    assert_eq!(
+        store
+            .sso_identity_by_subject(acme.id, "https://idp.example", "s-alice")
+            .await
+            .unwrap(),
+        Some(identity)
+    );
+    assert_eq!(
+        store
+            .sso_identity_by_subject(acme.id, "https://other.example", "s-alice")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_not_found(
+        store
+            .record_sso_sign_in(sign_in(OrgId(9_999), alice.id, "s-x", Role::Read, at(2)))
+            .await,
+    );
+}
+
+pub async fn another_subject_for_a_linked_member_changes_nothing(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let acme = org(store, "acme", alice.id).await;
+    store
+        .record_sso_sign_in(sign_in(acme.id, alice.id, "s-alice", Role::Admin, at(1)))
+        .await
+        .unwrap();
+    let before = store.sso_identity(acme.id, alice.id).await.unwrap();
+    assert!(!store
+        .record_sso_sign_in(sign_in(acme.id, alice.id, "s-mallory", Role::Read, at(9)))
+        .await
+        .unwrap());
+    // The same subject from another issuer is another subject too.
+    let mut other_issuer = sign_in(acme.id, alice.id, "s-alice", Role::Read, at(9));
+    other_issuer.issuer = "https://other.example".to_owned();
+    assert!(!store.record_sso_sign_in(other_issuer).await.unwrap());
+    assert_eq!(store.sso_identity(acme.id, alice.id).await.unwrap(), before);
+}
+
+pub async fn a_subject_links_to_one_member_per_org(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let acme = org(store, "acme", alice.id).await;
+    let globex = org(store, "globex", bob.id).await;
+    store
+        .record_sso_sign_in(sign_in(acme.id, alice.id, "shared", Role::Admin, at(1)))
+        .await
+        .unwrap();
+    assert_conflict(
+        store
+            .record_sso_sign_in(sign_in(acme.id, bob.id, "shared", Role::Read, at(2)))
+            .await,
+        Unique::SsoSubject,
+    );
+    assert_eq!(store.sso_identity(acme.id, bob.id).await.unwrap(), None);
+    // Another organization's IdP may use the same subject for someone else.
+    assert!(store
+        .record_sso_sign_in(sign_in(globex.id, bob.id, "shared", Role::Admin, at(3)))
+        .await
+        .unwrap());
+}
+
+pub async fn unlinking_lets_the_next_sign_in_link_anew(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let acme = org(store, "acme", alice.id).await;
+    assert_not_found(store.unlink_sso_identity(acme.id, alice.id).await);
+    store
+        .record_sso_sign_in(sign_in(acme.id, alice.id, "old", Role::Admin, at(1)))
+        .await
+        .unwrap();
+    store.unlink_sso_identity(acme.id, alice.id).await.unwrap();
+    assert_eq!(store.sso_identity(acme.id, alice.id).await.unwrap(), None);
+    assert!(store
+        .record_sso_sign_in(sign_in(acme.id, alice.id, "new", Role::Admin, at(5)))
+        .await
+        .unwrap());
+    let identity = store
+        .sso_identity(acme.id, alice.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(identity.subject, "new");
+    assert_eq!(identity.first_login_at, at(5));
+}
+
+pub async fn sso_identities_outlive_purged_sessions(store: &dyn Store) {
+    let (alice, acme, config) = org_with_sso(store, "acme").await;
+    browser(store, "a", alice.id).await;
+    store
+        .put_sso_session(sso_session_of(
+            "a",
+            alice.id,
+            acme.id,
+            config.id,
+            "s-alice",
+            at(10),
+        ))
+        .await
+        .unwrap();
+    store
+        .record_sso_sign_in(sign_in(acme.id, alice.id, "s-alice", Role::Admin, at(1)))
+        .await
+        .unwrap();
+    store.purge_expired_sso(at(2_000_000)).await.unwrap();
+    store.delete_expired_sessions(at(2_000_000)).await.unwrap();
+    assert!(store
+        .sso_identity(acme.id, alice.id)
+        .await
+        .unwrap()
+        .is_some());
+}
+
+pub async fn sso_identities_of_an_org_are_listed_by_user(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let acme = org(store, "acme", alice.id).await;
+    let globex = org(store, "globex", alice.id).await;
+    for (org, user, subject) in [
+        (acme.id, bob.id, "s-bob"),
+        (acme.id, alice.id, "s-alice"),
+        (globex.id, alice.id, "g-alice"),
+    ] {
+        store
+            .record_sso_sign_in(sign_in(org, user, subject, Role::Read, at(1)))
+            .await
+            .unwrap();
+    }
+    let listed: Vec<(UserId, String)> = store
+        .sso_identities_of_org(acme.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.user, i.subject))
+        .collect();
+    let mut expected = vec![
+        (alice.id, "s-alice".to_owned()),
+        (bob.id, "s-bob".to_owned()),
+    ];
+    expected.sort();
+    assert_eq!(listed, expected);
+}
+
+pub async fn role_mapping_is_set_replaced_and_removed(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let acme = org(store, "acme", alice.id).await;
+    let globex = org(store, "globex", alice.id).await;
+    assert_eq!(store.role_mapping(acme.id).await.unwrap(), None);
+    let first = StoredRoleMapping {
+        path: "$.groups[*]".to_owned(),
+        roles_json: r#"{"admins":"admin"}"#.to_owned(),
+        updated_at: at(1),
+    };
+    store.set_role_mapping(acme.id, Some(&first)).await.unwrap();
+    assert_eq!(store.role_mapping(acme.id).await.unwrap(), Some(first));
+    let second = StoredRoleMapping {
+        path: "$.roles[*]".to_owned(),
+        roles_json: r#"{"root":"admin","dev":"write"}"#.to_owned(),
+        updated_at: at(2),
+    };
+    store
+        .set_role_mapping(acme.id, Some(&second))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.role_mapping(acme.id).await.unwrap(),
+        Some(second.clone())
+    );
+    assert_eq!(store.role_mapping(globex.id).await.unwrap(), None);
+    store.set_role_mapping(acme.id, None).await.unwrap();
+    assert_eq!(store.role_mapping(acme.id).await.unwrap(), None);
+    assert_not_found(store.set_role_mapping(OrgId(9_999), Some(&second)).await);
 }

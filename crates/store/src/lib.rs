@@ -50,6 +50,8 @@ pub enum Unique {
     Membership,
     TokenName,
     SsoDomain,
+    /// An IdP subject links to one member per organization.
+    SsoSubject,
 }
 
 impl std::fmt::Display for Unique {
@@ -61,6 +63,7 @@ impl std::fmt::Display for Unique {
             Unique::Membership => "this membership",
             Unique::TokenName => "this token name",
             Unique::SsoDomain => "this domain",
+            Unique::SsoSubject => "this identity provider subject",
         })
     }
 }

@@ -1,7 +1,8 @@
 //! Storage of organization SSO: configurations (immutable once saved, so
 //! "tested" always means that exact configuration), the org's SSO state,
 //! per-organization SSO sessions, pending sign-in requests, the SAML replay
-//! cache and the SSO audit log. Everything lives in the database so any
+//! cache, the SSO audit log, members' lasting SSO identities and the
+//! organization's role mapping. Everything lives in the database so any
 //! instance can finish what another started.
 
 use crate::StoreResult;
@@ -293,6 +294,76 @@ impl std::fmt::Debug for NewSpKey {
     }
 }
 
+/// Where an SSO member's role came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RoleSource {
+    /// The organization's role mapping matched a value the IdP sent.
+    Mapping,
+    /// The organization's default role (no mapping match, or a new member).
+    Default,
+    /// Set in the hub by an admin, not by the sign-in.
+    Manual,
+}
+
+impl RoleSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleSource::Mapping => "mapping",
+            RoleSource::Default => "default",
+            RoleSource::Manual => "manual",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "mapping" => Some(RoleSource::Mapping),
+            "default" => Some(RoleSource::Default),
+            "manual" => Some(RoleSource::Manual),
+            _ => None,
+        }
+    }
+}
+
+/// The lasting tie between a member of an organization and the IdP subject
+/// that signs them in. It outlives sessions; only an unlink removes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SsoIdentityRecord {
+    pub org: OrgId,
+    pub user: UserId,
+    /// OIDC `iss`, or the SAML IdP's entity ID.
+    pub issuer: String,
+    /// OIDC `sub`, or the SAML NameID.
+    pub subject: String,
+    /// The email the IdP asserted at the last sign-in.
+    pub email: String,
+    pub first_login_at: Timestamp,
+    pub last_login_at: Timestamp,
+    /// The member's role after the last sign-in, and where it came from.
+    pub role: Role,
+    pub role_source: RoleSource,
+}
+
+/// A successful SSO sign-in to record on the member's identity.
+#[derive(Clone, Debug)]
+pub struct SsoSignIn {
+    pub org: OrgId,
+    pub user: UserId,
+    pub issuer: String,
+    pub subject: String,
+    pub email: String,
+    pub role: Role,
+    pub role_source: RoleSource,
+    pub now: Timestamp,
+}
+
+/// An organization's role mapping as stored: the JSON path and the table
+/// of values to roles as a JSON object. The service parses and checks both.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRoleMapping {
+    pub path: String,
+    pub roles_json: String,
+    pub updated_at: Timestamp,
+}
+
 #[derive(Clone, Debug)]
 pub struct NewAuditEntry {
     pub org: OrgId,
@@ -438,6 +509,39 @@ pub trait SsoStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Finishes a rotation: deletes the previous keys; returns how many went.
     async fn retire_sp_keys(&self, org: OrgId) -> StoreResult<u64>;
+
+    /// The member's SSO identity in the organization, if they signed in through it.
+    async fn sso_identity(
+        &self,
+        org: OrgId,
+        user: UserId,
+    ) -> StoreResult<Option<SsoIdentityRecord>>;
+    /// The member of the organization an IdP subject is linked to.
+    async fn sso_identity_by_subject(
+        &self,
+        org: OrgId,
+        issuer: &str,
+        subject: &str,
+    ) -> StoreResult<Option<SsoIdentityRecord>>;
+    /// The organization's SSO identities by user id, in one query.
+    async fn sso_identities_of_org(&self, org: OrgId) -> StoreResult<Vec<SsoIdentityRecord>>;
+    /// Records a sign-in in one statement: links the subject on the first
+    /// one, else updates email, last sign-in and role. `false`, and nothing
+    /// changes, when the member is linked to another (issuer, subject);
+    /// `Conflict(Unique::SsoSubject)` when the subject is linked to another
+    /// member of the organization; `NotFound` for a missing org or user.
+    async fn record_sso_sign_in(&self, sign_in: SsoSignIn) -> StoreResult<bool>;
+    /// Removes the member's SSO identity; `NotFound` if there is none.
+    async fn unlink_sso_identity(&self, org: OrgId, user: UserId) -> StoreResult<()>;
+
+    /// The organization's role mapping, if it has one on.
+    async fn role_mapping(&self, org: OrgId) -> StoreResult<Option<StoredRoleMapping>>;
+    /// Sets (`Some`) or removes (`None`) the organization's role mapping.
+    async fn set_role_mapping(
+        &self,
+        org: OrgId,
+        mapping: Option<&StoredRoleMapping>,
+    ) -> StoreResult<()>;
 
     /// Deletes SSO sessions, pending sign-ins and replay-cache records that
     /// expired at or before `now`; returns how many rows went.

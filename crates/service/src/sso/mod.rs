@@ -3,15 +3,19 @@
 //! sign-ins, the audit log, and the gate the policy applies. SAML and OIDC
 //! specifics live in their own modules.
 
+mod identities;
 pub mod oidc;
+pub mod role_mapping;
 pub mod saml;
 pub mod sp_keys;
 
 use crate::{Caller, Hub, ServiceError, ServiceResult};
+use identities::{identity_issuer, subject_changed, subject_linked_elsewhere};
 use orgsso_core::{Action, EmailDomain, FieldError, OrgName, SsoMode, Timestamp, UserId, Username};
 use orgsso_store::{
-    AuditEntry, NewAuditEntry, Org, OrgSso, SsoConfig, SsoConfigId, SsoDomain, SsoOptions,
-    SsoPrompt, SsoPurpose, SsoRequest, SsoSession, SsoTestOutcome, StoreError, User,
+    AuditEntry, NewAuditEntry, Org, OrgSso, RoleSource, SsoConfig, SsoConfigId, SsoDomain,
+    SsoOptions, SsoPrompt, SsoPurpose, SsoRequest, SsoSession, SsoSignIn, SsoTestOutcome,
+    StoreError, User,
 };
 
 /// How long a browser may take at the IdP before its sign-in expires.
@@ -653,7 +657,21 @@ impl Hub {
                     }
                 }
                 let state = self.store.org_sso(org.id).await?;
-                if self.store.role_of(org.id, user.id).await?.is_none() {
+                let issuer = identity_issuer(&identity.claims);
+                if let Err(refusal) = self
+                    .check_sso_subject(org, user, &issuer, &identity)
+                    .await?
+                {
+                    return Err(self.refuse_sso(org, Some(user.id), refusal).await);
+                }
+                let mapped = self.mapped_role(org, config, &identity.claims).await?;
+                let current_role = self.store.role_of(org.id, user.id).await?;
+                let mut role_source = match &mapped {
+                    Some((_, source, _)) => *source,
+                    None if current_role.is_none() => RoleSource::Default,
+                    None => RoleSource::Manual,
+                };
+                if current_role.is_none() {
                     if !state.jit_membership {
                         let refusal = SsoRefusal {
                             code: "sso.not_a_member",
@@ -667,12 +685,12 @@ impl Hub {
                     {
                         return Err(self.refuse_sso(org, Some(user.id), refusal).await);
                     }
-                    // Just-in-time membership with the org's default role.
-                    match self
-                        .store
-                        .add_member(org.id, user.id, org.default_role, now)
-                        .await
-                    {
+                    // Just-in-time membership with the mapped or the org's default role.
+                    let (role, cause) = match &mapped {
+                        Some((role, _, cause)) => (*role, cause.clone()),
+                        None => (org.default_role, "the default role".to_owned()),
+                    };
+                    match self.store.add_member(org.id, user.id, role, now).await {
                         Ok(()) | Err(StoreError::Conflict(_)) => {}
                         Err(e) => return Err(e.into()),
                     }
@@ -680,12 +698,45 @@ impl Hub {
                         org,
                         Some(user.id),
                         "sso.member_joined",
-                        format!(
-                            "{} joined with the default role {}",
-                            user.username, org.default_role
-                        ),
+                        format!("{} joined as {role} ({cause})", user.username),
                     )
                     .await?;
+                } else if let (Some(old), Some((role, _, cause))) = (current_role, &mapped) {
+                    if old != *role {
+                        role_source = self
+                            .sync_mapped_role(org, user, old, *role, cause, role_source)
+                            .await?;
+                    }
+                }
+                let recorded_role = self
+                    .store
+                    .role_of(org.id, user.id)
+                    .await?
+                    .unwrap_or(org.default_role);
+                let recorded = self
+                    .store
+                    .record_sso_sign_in(SsoSignIn {
+                        org: org.id,
+                        user: user.id,
+                        issuer: issuer.clone(),
+                        subject: identity.subject.clone(),
+                        email: identity.email.clone(),
+                        role: recorded_role,
+                        role_source,
+                        now,
+                    })
+                    .await;
+                // A concurrent sign-in linked first: the database decides, as the checks above would.
+                let refusal = match recorded {
+                    Ok(true) => None,
+                    Ok(false) => Some(subject_changed(user, &issuer, &identity, None)),
+                    Err(StoreError::Conflict(_)) => {
+                        Some(subject_linked_elsewhere(user, &issuer, &identity, None))
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                if let Some(refusal) = refusal {
+                    return Err(self.refuse_sso(org, Some(user.id), refusal).await);
                 }
                 // The org's timeout applies at every request (so lowering it
                 // shortens open sessions); the row keeps the IdP's limit.

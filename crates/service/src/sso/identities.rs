@@ -1,0 +1,294 @@
+//! Members' lasting SSO identities (which IdP subject signs each member in)
+//! and the organization's role mapping: the checks and role sync a login
+//! sign-in runs, and the admin's unlink and mapping settings.
+
+use super::role_mapping::RoleMapping;
+use super::{saml, SsoIdentity, SsoRefusal};
+use crate::{Caller, Hub, ServiceError, ServiceResult};
+use orgsso_core::{OrgName, Role, Username};
+use orgsso_store::{
+    Org, RoleSource, SsoConfig, SsoIdentityRecord, StoreError, StoredRoleMapping, User,
+};
+use serde_json::{json, Value};
+
+/// A role the mapping gave: the role, whether a value matched or the
+/// default applied, and the cause the audit log states.
+pub(crate) type MappedRole = (Role, RoleSource, String);
+
+impl Hub {
+    /// A member keeps the IdP subject of their first sign-in: another one
+    /// (an IdP account reassigned to someone else) is refused until an admin
+    /// unlinks the identity, and a subject already tied to another member
+    /// of the organization cannot sign in as this one.
+    pub(crate) async fn check_sso_subject(
+        &self,
+        org: &Org,
+        user: &User,
+        issuer: &str,
+        identity: &SsoIdentity,
+    ) -> ServiceResult<Result<(), SsoRefusal>> {
+        if let Some(linked) = self.store.sso_identity(org.id, user.id).await? {
+            if linked.issuer != issuer || linked.subject != identity.subject {
+                return Ok(Err(subject_changed(user, issuer, identity, Some(&linked))));
+            }
+        }
+        if let Some(other) = self
+            .store
+            .sso_identity_by_subject(org.id, issuer, &identity.subject)
+            .await?
+        {
+            if other.user != user.id {
+                let owner = self.store.user_by_id(other.user).await?;
+                let owner = owner.map(|u| u.username.to_string());
+                return Ok(Err(subject_linked_elsewhere(
+                    user,
+                    issuer,
+                    identity,
+                    owner.as_deref(),
+                )));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// The role the org's mapping gives this sign-in, or `None` when the
+    /// org has no mapping. A stored mapping that no longer parses is an
+    /// error, never "no mapping".
+    pub(crate) async fn mapped_role(
+        &self,
+        org: &Org,
+        config: &SsoConfig,
+        claims: &Value,
+    ) -> ServiceResult<Option<MappedRole>> {
+        let Some(mapping) = self.role_mapping_of(org).await? else {
+            return Ok(None);
+        };
+        let input = mapping_input(config, claims);
+        Ok(Some(match mapping.evaluate(&input) {
+            Some(found) => (
+                found.role,
+                RoleSource::Mapping,
+                format!("role mapping matched {}", found.values.join(", ")),
+            ),
+            None => (
+                org.default_role,
+                RoleSource::Default,
+                format!(
+                    "role mapping matched no value of {}; the default role applies",
+                    mapping.path()
+                ),
+            ),
+        }))
+    }
+
+    /// Sets a member's role from the mapping. The org's last admin keeps
+    /// the role (the sign-in goes on); the audit log says why. Returns the
+    /// source of the role the member now holds.
+    pub(crate) async fn sync_mapped_role(
+        &self,
+        org: &Org,
+        user: &User,
+        old: Role,
+        new: Role,
+        cause: &str,
+        source: RoleSource,
+    ) -> ServiceResult<RoleSource> {
+        match self.store.set_member_role(org.id, user.id, new).await {
+            Ok(()) => {
+                self.audit(
+                    org,
+                    Some(user.id),
+                    "sso.role_changed",
+                    format!("{}: {old} → {new} ({cause})", user.username),
+                )
+                .await?;
+                Ok(source)
+            }
+            Err(StoreError::LastAdmin) => {
+                self.audit(
+                    org,
+                    Some(user.id),
+                    "sso.role_kept",
+                    format!("{}: stays {old} instead of {new} ({cause}): they are the organization's last admin", user.username),
+                )
+                .await?;
+                Ok(RoleSource::Manual)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn role_mapping_of(&self, org: &Org) -> ServiceResult<Option<RoleMapping>> {
+        let Some(stored) = self.store.role_mapping(org.id).await? else {
+            return Ok(None);
+        };
+        RoleMapping::from_stored(&stored.path, &stored.roles_json)
+            .map(Some)
+            .ok_or(ServiceError::Precondition(
+                "the stored role mapping cannot be read; save it again",
+            ))
+    }
+
+    /// Whether the org's IdP manages its members' roles (a role mapping is on).
+    pub(crate) async fn roles_managed_by_idp(&self, org: &Org) -> ServiceResult<bool> {
+        Ok(self.store.role_mapping(org.id).await?.is_some())
+    }
+
+    /// The org's role mapping, for its admins.
+    pub async fn role_mapping(
+        &self,
+        caller: &Caller,
+        name: &OrgName,
+    ) -> ServiceResult<Option<RoleMapping>> {
+        let org = self.org_admin(caller, name).await?;
+        self.role_mapping_of(&org).await
+    }
+
+    /// Saves the org's role mapping (checked first: nothing changes on bad
+    /// input). Roles follow it from each member's next sign-in.
+    pub async fn set_role_mapping(
+        &self,
+        caller: &Caller,
+        name: &OrgName,
+        path: &str,
+        entries: &[(String, String)],
+    ) -> ServiceResult<RoleMapping> {
+        let org = self.org_admin(caller, name).await?;
+        let mapping = RoleMapping::parse(path, entries)?;
+        let (path, roles_json) = mapping.to_stored();
+        self.store
+            .set_role_mapping(
+                org.id,
+                Some(&StoredRoleMapping {
+                    path,
+                    roles_json: roles_json.clone(),
+                    updated_at: self.clock.now(),
+                }),
+            )
+            .await?;
+        self.audit(
+            &org,
+            caller.viewer.id(),
+            "sso.role_mapping_saved",
+            format!(
+                "role mapping saved: path {}, table {roles_json}; roles follow it from each member's next sign-in",
+                mapping.path()
+            ),
+        )
+        .await?;
+        Ok(mapping)
+    }
+
+    /// Turns the org's role mapping off; roles stay as they are and admins
+    /// manage them again. Already off, it changes nothing and records nothing.
+    pub async fn delete_role_mapping(&self, caller: &Caller, name: &OrgName) -> ServiceResult<()> {
+        let org = self.org_admin(caller, name).await?;
+        if self.store.role_mapping(org.id).await?.is_none() {
+            return Ok(());
+        }
+        self.store.set_role_mapping(org.id, None).await?;
+        self.audit(
+            &org,
+            caller.viewer.id(),
+            "sso.role_mapping_removed",
+            "role mapping turned off; admins manage roles in the hub again".to_owned(),
+        )
+        .await
+    }
+
+    /// Removes a member's SSO identity, so their next sign-in links
+    /// whichever subject the IdP asserts then.
+    pub async fn unlink_sso_identity(
+        &self,
+        caller: &Caller,
+        name: &OrgName,
+        username: &Username,
+    ) -> ServiceResult<()> {
+        let org = self.org_admin(caller, name).await?;
+        let user = self
+            .store
+            .user_by_username(username)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
+        let linked = self
+            .store
+            .sso_identity(org.id, user.id)
+            .await?
+            .ok_or(ServiceError::NotFound("SSO identity"))?;
+        self.store
+            .unlink_sso_identity(org.id, user.id)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => ServiceError::NotFound("SSO identity"),
+                other => other.into(),
+            })?;
+        self.audit(
+            &org,
+            caller.viewer.id(),
+            "sso.identity_unlinked",
+            format!(
+                "SSO identity of {username} unlinked (was subject {} of {}); their next sign-in links anew",
+                linked.subject, linked.issuer
+            ),
+        )
+        .await
+    }
+}
+
+/// What the role mapping's path reads: OIDC, the claims (ID token and
+/// userinfo); SAML, `{"nameId": …, "attributes": {name: [values]}}`.
+pub(crate) fn mapping_input(config: &SsoConfig, claims: &Value) -> Value {
+    if saml::SamlSettings::from_config(config).is_some() {
+        return json!({
+            "nameId": claims.get("name_id").cloned().unwrap_or(Value::Null),
+            "attributes": claims.get("attributes").cloned().unwrap_or_else(|| json!({})),
+        });
+    }
+    claims.clone()
+}
+
+/// Who vouches for the subject: OIDC `iss`, or the SAML IdP's entity ID.
+pub(crate) fn identity_issuer(claims: &Value) -> String {
+    claims
+        .get("iss")
+        .or_else(|| claims.get("issuer"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+pub(crate) fn subject_changed(
+    user: &User,
+    issuer: &str,
+    identity: &SsoIdentity,
+    linked: Option<&SsoIdentityRecord>,
+) -> SsoRefusal {
+    let was = linked
+        .map(|l| format!("subject {} of {}", l.subject, l.issuer))
+        .unwrap_or_else(|| "another subject".to_owned());
+    SsoRefusal {
+        code: "sso.subject_changed",
+        member_message: "Your identity provider signed you in as a different person than before for this account. An organization admin must unlink your previous SSO identity before you can sign in this way.".into(),
+        admin_detail: format!(
+            "{} is linked to {was}, but the IdP asserted subject {} of {issuer} ({}); unlink the identity to allow it",
+            user.username, identity.subject, identity.email
+        ),
+    }
+}
+
+pub(crate) fn subject_linked_elsewhere(
+    user: &User,
+    issuer: &str,
+    identity: &SsoIdentity,
+    owner: Option<&str>,
+) -> SsoRefusal {
+    let owner = owner.unwrap_or("another member");
+    SsoRefusal {
+        code: "sso.subject_linked_elsewhere",
+        member_message: "The identity you signed in with at the identity provider belongs to another account of this organization. Sign out at the identity provider and sign in there as yourself.".into(),
+        admin_detail: format!(
+            "subject {} of {issuer} ({}) is linked to {owner}, so it cannot sign in {}",
+            identity.subject, identity.email, user.username
+        ),
+    }
+}

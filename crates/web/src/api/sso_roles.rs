@@ -1,0 +1,116 @@
+//! The API of members' SSO identities and the organization's role mapping
+//! (S12): read, save and turn off the mapping, unlink an identity.
+
+use super::{no_content, ok, ApiResult};
+use crate::auth::Auth;
+use crate::forms::{org_name, ApiJson};
+use crate::AppState;
+use axum::extract::{Path, State};
+use orgsso_core::{FieldError, Username};
+use orgsso_service::sso::role_mapping::RoleMapping;
+use orgsso_service::ServiceError;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// A role mapping: a JSON path (RFC 9535) into what the IdP sends and a table of values to roles.
+#[derive(Deserialize, ToSchema)]
+pub(super) struct RoleMappingBody {
+    /// Into the OIDC claims (ID token and userinfo), or for SAML into
+    /// `{"nameId": …, "attributes": {name: [values]}}`.
+    #[schema(example = "$.groups[*]", max_length = 1024)]
+    path: String,
+    /// Value → role (`read`, `contributor`, `write`, `admin`); at least one value maps to `admin`; at most 500 entries.
+    #[schema(value_type = BTreeMap<String, String>, example = json!({"eng-admins": "admin", "eng": "write"}))]
+    roles: serde_json::Map<String, Value>,
+}
+
+/// The organization's role mapping.
+#[derive(Serialize, ToSchema)]
+pub(super) struct RoleMappingView {
+    /// Whether the IdP manages roles: then they are set at every SSO sign-in and cannot be changed by hand.
+    enabled: bool,
+    path: Option<String>,
+    roles: BTreeMap<String, String>,
+}
+
+impl RoleMappingView {
+    fn of(mapping: Option<&RoleMapping>) -> Self {
+        Self {
+            enabled: mapping.is_some(),
+            path: mapping.map(|m| m.path().to_owned()),
+            roles: mapping
+                .map(|m| {
+                    m.roles()
+                        .iter()
+                        .map(|(value, role)| (value.clone(), role.as_str().to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The organization's SSO role mapping (admin)
+#[utoipa::path(get, path = "/orgs/{org}/sso/role-mapping", tag = "sso", params(("org" = String, Path, description = "Organization name")), security(("bearer" = []), ("session" = [])), responses((status = 200, description = "The role mapping", body = RoleMappingView)))]
+pub(super) async fn role_mapping(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+) -> ApiResult {
+    let mapping = app.hub.role_mapping(&auth.caller, &org_name(&org)?).await?;
+    ok(RoleMappingView::of(mapping.as_ref()))
+}
+
+/// Save the SSO role mapping (admin); roles follow it from each member's next sign-in
+///
+/// 422 naming the field (`path` or `roles`) for an unparsable path, an unknown role,
+/// no value mapping to `admin`, over 500 entries, or a path or value too long.
+#[utoipa::path(put, path = "/orgs/{org}/sso/role-mapping", tag = "sso", params(("org" = String, Path, description = "Organization name")), request_body = RoleMappingBody, security(("bearer" = []), ("session" = [], "csrf" = [])), responses((status = 200, description = "Saved", body = RoleMappingView)))]
+pub(super) async fn set_role_mapping(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    ApiJson(body): ApiJson<RoleMappingBody>,
+) -> ApiResult {
+    let mut entries = Vec::with_capacity(body.roles.len());
+    for (value, role) in body.roles {
+        let Value::String(role) = role else {
+            return Err(FieldError::new("roles", format!("the role of {value:.64} must be a string")).into());
+        };
+        entries.push((value, role));
+    }
+    let mapping = app
+        .hub
+        .set_role_mapping(&auth.caller, &org_name(&org)?, &body.path, &entries)
+        .await?;
+    ok(RoleMappingView::of(Some(&mapping)))
+}
+
+/// Turn the SSO role mapping off (admin); roles stay as they are
+#[utoipa::path(delete, path = "/orgs/{org}/sso/role-mapping", tag = "sso", params(("org" = String, Path, description = "Organization name")), security(("bearer" = []), ("session" = [], "csrf" = [])), responses((status = 204, description = "Turned off")))]
+pub(super) async fn delete_role_mapping(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+) -> ApiResult {
+    app.hub
+        .delete_role_mapping(&auth.caller, &org_name(&org)?)
+        .await?;
+    no_content()
+}
+
+/// Unlink a member's SSO identity (admin), so their next sign-in links the subject the IdP asserts then
+#[utoipa::path(delete, path = "/orgs/{org}/sso/identities/{user}", tag = "sso", params(("org" = String, Path, description = "Organization name"), ("user" = String, Path, description = "Member's username")), security(("bearer" = []), ("session" = [], "csrf" = [])), responses((status = 204, description = "Unlinked")))]
+pub(super) async fn unlink_sso_identity(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path((org, user)): Path<(String, String)>,
+) -> ApiResult {
+    let username = Username::parse(&user).map_err(|_| ServiceError::NotFound("user"))?;
+    app.hub
+        .unlink_sso_identity(&auth.caller, &org_name(&org)?, &username)
+        .await?;
+    no_content()
+}
