@@ -1,7 +1,7 @@
 //! Finishing a login: exchanges the code (with the PKCE verifier), validates the ID token
 //! with the provider's current keys (refreshed when their cache lifetime is over, refetched
 //! on an unknown key within the rate limit), reads userinfo when the ID token lacks the
-//! email claim, and checks the email.
+//! email claim (or always, for role mapping), and checks the email.
 
 use openidconnect::core::{CoreGenderClaim, CoreTokenResponse};
 use openidconnect::{
@@ -58,6 +58,42 @@ pub async fn complete(
     now: Timestamp,
     max_skew_s: u32,
 ) -> Result<VerifiedLogin, Rejection> {
+    finish(http, provider, settings, callback, now, max_skew_s, false).await
+}
+
+/// [`complete`]; with `always_userinfo`, reads userinfo whenever the IdP offers it (not
+/// only when the ID token lacks the email claim): for role mapping, whose claims
+/// (`groups`) some IdPs send only there. A failing userinfo endpoint then refuses the login.
+pub async fn complete_reading_userinfo(
+    http: &HttpClient,
+    provider: &Provider,
+    settings: &ProviderSettings,
+    callback: Callback<'_>,
+    now: Timestamp,
+    max_skew_s: u32,
+    always_userinfo: bool,
+) -> Result<VerifiedLogin, Rejection> {
+    finish(
+        http,
+        provider,
+        settings,
+        callback,
+        now,
+        max_skew_s,
+        always_userinfo,
+    )
+    .await
+}
+
+async fn finish(
+    http: &HttpClient,
+    provider: &Provider,
+    settings: &ProviderSettings,
+    callback: Callback<'_>,
+    now: Timestamp,
+    max_skew_s: u32,
+    always_userinfo: bool,
+) -> Result<VerifiedLogin, Rejection> {
     let response = exchange(http, provider, settings, &callback).await?;
     let verified = verify_with_refetch(
         http,
@@ -71,7 +107,7 @@ pub async fn complete(
     .await?;
     let mut claims = verified.claims.clone();
     let claim = settings.email_claim.as_str();
-    if !claims.contains_key(claim) {
+    if always_userinfo || !claims.contains_key(claim) {
         if let Some(userinfo) =
             userinfo(http, provider, settings, callback.redirect_uri, &verified).await?
         {

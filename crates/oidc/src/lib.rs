@@ -17,7 +17,7 @@ mod verify;
 pub use authorize::{
     authorization_request, check_callback_issuer, check_state, AuthorizationRequest,
 };
-pub use complete::{complete, Callback, VerifiedLogin};
+pub use complete::{complete, complete_reading_userinfo, Callback, VerifiedLogin};
 pub use discovery::{
     discover, fetch_document, http_client, ClientAuth, DiscoveryError, HttpClient, Provider,
     JWKS_DEFAULT_LIFETIME_S, JWKS_MAX_LIFETIME_S, JWKS_MAX_STALE_S, JWKS_MIN_LIFETIME_S,

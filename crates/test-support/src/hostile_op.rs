@@ -93,6 +93,8 @@ struct OpState {
     token_requests: usize,
     /// Claims added to (or replacing those of) every following ID token.
     extra_claims: Map<String, Value>,
+    /// Claims added to every following userinfo answer only.
+    userinfo_claims: Map<String, Value>,
     /// Whose time the ID tokens are minted at.
     clock: Arc<dyn Clock>,
     /// The discovery endpoint answers 503 while set.
@@ -208,6 +210,7 @@ impl HostileOp {
             userinfo: HashMap::new(),
             token_requests: 0,
             extra_claims: Map::new(),
+            userinfo_claims: Map::new(),
             clock: Arc::new(SystemClock),
             discovery_down: false,
             discovery_requests: 0,
@@ -261,6 +264,15 @@ impl HostileOp {
             .cloned()
             .expect("extra claims: an object");
         self.with(|s| s.extra_claims = claims);
+    }
+
+    /// Claims only the userinfo endpoint sends from now on (`groups` of some IdPs).
+    pub fn set_userinfo_claims(&self, claims: Value) {
+        let claims = claims
+            .as_object()
+            .cloned()
+            .expect("userinfo claims: an object");
+        self.with(|s| s.userinfo_claims = claims);
     }
 
     /// How many token requests the OP has answered (a replayed state must not reach it).
@@ -509,6 +521,9 @@ async fn token(
     }
     if forgery == Forgery::StringClaims {
         info["updated_at"] = json!("2026-11-02T09:14:27Z");
+    }
+    for (name, value) in &s.userinfo_claims {
+        info[name] = value.clone();
     }
     s.userinfo.insert(access_token.clone(), info);
     Json(json!({

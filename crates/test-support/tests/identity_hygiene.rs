@@ -255,6 +255,8 @@ async fn an_idp_asserting_the_other_form_of_a_verified_email_signs_in() {
     let user = user_with(&org, "ueser", UNICODE, PUNYCODE).await;
     org.app.add_member(&org.admin, ORG, "ueser", "read").await;
     org.enable("enforced").await;
+    // One IdP account (one subject) asserting its address in either form.
+    org.op.set_extra_claims(json!({"sub": "sub-ueser"}));
 
     for asserted in [PUNYCODE, "U\u{308}SER@EXÄMPLE.com"] {
         let res = sign_in_as(&org, &user, asserted).await;

@@ -4,6 +4,7 @@
 //! `routes!`, so the router and the OpenAPI document list the same
 //! operations; bodies are the types of this module and of [`views`].
 
+mod sso_roles;
 mod views;
 
 use crate::auth::{Auth, SESSION_COOKIE};
@@ -90,6 +91,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sso_domains, add_sso_domain))
         .routes(routes!(remove_sso_domain))
         .routes(routes!(revoke_sso_sessions))
+        .routes(routes!(
+            sso_roles::role_mapping,
+            sso_roles::set_role_mapping,
+            sso_roles::delete_role_mapping
+        ))
+        .routes(routes!(sso_roles::unlink_sso_identity))
         .routes(routes!(saml_sp_keys))
         .routes(routes!(rotate_saml_sp_keys))
         .routes(routes!(retire_saml_sp_keys))

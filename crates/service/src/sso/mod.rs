@@ -669,7 +669,12 @@ impl Hub {
                 let mut role_source = match &mapped {
                     Some((_, source, _)) => *source,
                     None if current_role.is_none() => RoleSource::Default,
-                    None => RoleSource::Manual,
+                    // Without a mapping the role is the hub's: still the one
+                    // the last sign-in recorded, or set by hand since.
+                    None => match self.store.sso_identity(org.id, user.id).await? {
+                        Some(linked) if Some(linked.role) == current_role => linked.role_source,
+                        _ => RoleSource::Manual,
+                    },
                 };
                 if current_role.is_none() {
                     if !state.jit_membership {

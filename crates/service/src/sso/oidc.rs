@@ -752,14 +752,18 @@ impl Hub {
             pkce_verifier: &verifier,
             nonce: &nonce,
         };
+        // Role mapping may read claims (`groups`) that only userinfo carries.
+        let always_userinfo = request.purpose == SsoPurpose::Login
+            && self.store.role_mapping(org.id).await?.is_some();
         let http = self.http().await?;
-        let login = match orgsso_oidc::complete(
+        let login = match orgsso_oidc::complete_reading_userinfo(
             http,
             &provider,
             &provider_settings,
             callback,
             self.clock.now(),
             orgsso_oidc::DEFAULT_MAX_SKEW_S,
+            always_userinfo,
         )
         .await
         {

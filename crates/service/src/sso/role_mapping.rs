@@ -14,6 +14,10 @@ pub const MAX_ENTRIES: usize = 500;
 pub const MAX_PATH_CHARS: usize = 1024;
 /// Longest value accepted in the table (group names, role names).
 pub const MAX_VALUE_CHARS: usize = 256;
+/// Deepest nesting of brackets and parentheses in a path. The parser recurses
+/// per level, and a few hundred levels exhaust a worker's stack; real
+/// paths nest two or three.
+pub const MAX_PATH_NESTING: usize = 16;
 
 /// A checked role mapping: the path parses, every role is known, and at
 /// least one value maps to `admin`, so an organization cannot map itself
@@ -50,6 +54,12 @@ impl RoleMapping {
             return Err(FieldError::new(
                 "path",
                 "must be a JSON path such as $.groups[*]",
+            ));
+        }
+        if nesting(path_text) > MAX_PATH_NESTING {
+            return Err(FieldError::new(
+                "path",
+                format!("must nest brackets and parentheses at most {MAX_PATH_NESTING} deep"),
             ));
         }
         let parsed = JsonPath::parse(path_text).map_err(|e| {
@@ -151,6 +161,23 @@ impl RoleMapping {
         }
         best.map(|role| RoleMatch { role, values })
     }
+}
+
+/// The deepest nesting of `[` and `(`, string literals included: an upper
+/// bound of the parser's recursion that no quoting can hide from.
+fn nesting(path: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in path.chars() {
+        match c {
+            '[' | '(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ']' | ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 fn scalar_text(value: &Value) -> Option<String> {
@@ -291,6 +318,8 @@ mod tests {
     fn bad_mappings_are_refused_naming_the_field() {
         let long_value = "v".repeat(MAX_VALUE_CHARS + 1);
         let long_path = format!("$.{}", "a".repeat(MAX_PATH_CHARS));
+        // Deep enough to exhaust a worker's stack if it were parsed.
+        let deep_path = format!("$[?{}@.a{}]", "@[?".repeat(300), "]".repeat(300));
         let many: Vec<(String, String)> = (0..=MAX_ENTRIES)
             .map(|i| (format!("g{i}"), "admin".to_owned()))
             .collect();
@@ -311,6 +340,12 @@ mod tests {
             (
                 "path too long",
                 long_path.as_str(),
+                pairs(&[("a", "admin")]),
+                "path",
+            ),
+            (
+                "path nested too deep",
+                deep_path.as_str(),
                 pairs(&[("a", "admin")]),
                 "path",
             ),
@@ -344,5 +379,19 @@ mod tests {
         assert_eq!(back.path(), "$.groups[*]");
         assert_eq!(back.roles(), original.roles());
         assert!(RoleMapping::from_stored(&path, "not json").is_none());
+    }
+
+    #[test]
+    fn nesting_counts_every_bracket_and_parenthesis() {
+        for (path, depth) in [
+            ("$.groups[*]", 1),
+            ("$[?(@.a == 1)]", 2),
+            ("$['a[[[']", 4),
+            ("$[?@[?@[?@.a]]]", 3),
+        ] {
+            assert_eq!(nesting(path), depth, "{path}");
+        }
+        let sixteen = format!("$[?{}@.a == 1{}]", "(".repeat(15), ")".repeat(15));
+        assert!(RoleMapping::parse(&sixteen, &[("a".into(), "admin".into())]).is_ok());
     }
 }

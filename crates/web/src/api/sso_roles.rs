@@ -77,7 +77,11 @@ pub(super) async fn set_role_mapping(
     let mut entries = Vec::with_capacity(body.roles.len());
     for (value, role) in body.roles {
         let Value::String(role) = role else {
-            return Err(FieldError::new("roles", format!("the role of {value:.64} must be a string")).into());
+            return Err(FieldError::new(
+                "roles",
+                format!("the role of {value:.64} must be a string"),
+            )
+            .into());
         };
         entries.push((value, role));
     }

@@ -47,6 +47,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/organizations/{org}/settings/sso/revoke", post(revoke))
         .route(
+            "/organizations/{org}/settings/sso/role-mapping",
+            post(save_role_mapping),
+        )
+        .route(
+            "/organizations/{org}/settings/sso/role-mapping/delete",
+            post(delete_role_mapping),
+        )
+        .route(
             "/organizations/{org}/settings/sso/saml/keys/rotate",
             post(rotate_sp_keys),
         )
@@ -169,6 +177,11 @@ struct SsoPage {
     recheck: Option<String>,
     sessions: Vec<SessionRow>,
     audit: Vec<AuditRow>,
+    /// S12: the role mapping form, filled with the saved mapping.
+    role_mapping_on: bool,
+    role_mapping_path: String,
+    /// One `value = role` per line.
+    role_mapping_roles: String,
 }
 
 async fn sso_page(
@@ -314,7 +327,22 @@ async fn sso_page(
         })
         .collect();
     let sp_keys_rotating = sp_keys.iter().any(|k| k.state == "previous");
+    let role_mapping = app.hub.role_mapping(&auth.caller, name).await?;
     Ok(SsoPage {
+        role_mapping_on: role_mapping.is_some(),
+        role_mapping_path: role_mapping
+            .as_ref()
+            .map(|m| m.path().to_owned())
+            .unwrap_or_else(|| "$.groups[*]".to_owned()),
+        role_mapping_roles: role_mapping
+            .as_ref()
+            .map(|m| {
+                m.roles()
+                    .iter()
+                    .map(|(value, role)| format!("{value} = {role}\n"))
+                    .collect()
+            })
+            .unwrap_or_default(),
         chrome,
         name: overview.org.name.to_string(),
         enabled: overview.state.enabled(),
@@ -854,6 +882,58 @@ async fn revoke(
         .revoke_sso_sessions(&auth.caller, &name, member.as_ref())
         .await?;
     Ok(Notice::SsoRevoked.redirect(&format!("/organizations/{name}/settings/sso")))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RoleMappingForm {
+    path: String,
+    /// One `value = role` per line.
+    roles: String,
+}
+
+/// The `roles` field of the form: `value = role` lines (the last `=` splits,
+/// so values may hold one); blank lines are skipped.
+fn role_lines(raw: &str) -> Result<Vec<(String, String)>, orgsso_core::FieldError> {
+    let mut entries = Vec::new();
+    for (n, line) in raw.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Some((value, role)) = line.rsplit_once('=') else {
+            return Err(orgsso_core::FieldError::new(
+                "roles",
+                format!("line {}: write one `value = role` per line", n + 1),
+            ));
+        };
+        entries.push((value.trim().to_owned(), role.trim().to_owned()));
+    }
+    Ok(entries)
+}
+
+async fn save_role_mapping(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    CsrfForm(form): CsrfForm<RoleMappingForm>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    let entries = role_lines(&form.roles).map_err(WebError::from)?;
+    app.hub
+        .set_role_mapping(&auth.caller, &name, &form.path, &entries)
+        .await?;
+    Ok(Redirect::to(&format!("/organizations/{name}/settings/sso")).into_response())
+}
+
+async fn delete_role_mapping(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    app.hub.delete_role_mapping(&auth.caller, &name).await?;
+    Ok(Redirect::to(&format!("/organizations/{name}/settings/sso")).into_response())
 }
 
 /// Starts a rotation of the organization's SAML SP keys (a second one does nothing until
