@@ -795,7 +795,7 @@ async fn wrong_client_secret_shows_the_idp_error() {
             description: "client authentication failed".into()
         }
     );
-    // The admin is told what to do about it (issue 10).
+    // The admin is told what to do about it.
     assert!(
         err.to_string()
             .contains("check the client ID and client secret"),
@@ -1034,7 +1034,7 @@ async fn fetching_an_idp_document_refuses_every_unusable_url() {
     assert!(err.contains("public addresses"), "{err}");
 }
 
-// ---- nbf (issue 10) ----
+// ---- nbf ----
 
 #[tokio::test]
 async fn token_not_yet_valid_is_rejected() {
@@ -1054,7 +1054,7 @@ async fn token_not_yet_valid_is_rejected() {
 
 #[tokio::test]
 async fn token_whose_nbf_is_after_its_exp_is_rejected_as_malformed() {
-    // An hour in the future, later than its own exp: accepted twice before issue 10.
+    // An hour in the future, later than its own exp: once accepted, twice.
     let nbf = T0.unix() + 3600;
     let exp = T0.unix() + 300;
     let err = login_with(|c| Mint::honest(set(c, "nbf", json!(nbf))))
@@ -1165,7 +1165,7 @@ fn the_validity_window_is_exactly_nbf_to_exp_within_the_skew() {
     assert_eq!(cases, 12 * 11 * 4);
 }
 
-// ---- string timestamps and booleans (issue 10) ----
+// ---- string timestamps and booleans ----
 
 #[tokio::test]
 async fn string_updated_at_and_string_email_verified_in_the_id_token_are_accepted() {
@@ -1229,7 +1229,7 @@ async fn email_verified_false_as_a_string_is_still_rejected() {
     );
 }
 
-// ---- what an org admin learns about non-IdP answers (issue 10) ----
+// ---- what an org admin learns about non-IdP answers ----
 
 /// A loopback "service" that is no IdP: every request gets `418 I'm a teapot` and a JSON
 /// string body naming a banner an admin must never see.
@@ -1356,7 +1356,7 @@ async fn closed_ports_and_teapots_read_alike_except_reached_or_not() {
     assert!(text.contains("could not be reached"), "{text}");
 }
 
-// ---- cloud metadata addresses (issue 10) ----
+// ---- cloud metadata addresses ----
 
 #[tokio::test]
 async fn metadata_addresses_are_refused_under_the_default_policy_without_being_contacted() {
@@ -1391,7 +1391,7 @@ async fn metadata_addresses_are_refused_under_the_default_policy_without_being_c
     assert_eq!(op.with(|s| s.jwks_fetches), 0);
 }
 
-// ---- key rotation at the IdP (issue 10) ----
+// ---- key rotation at the IdP ----
 
 fn signed_by(key: Key) -> impl FnOnce(Map<String, Value>) -> Mint {
     move |c| Mint {
@@ -1531,7 +1531,7 @@ async fn a_flood_of_unknown_kids_causes_at_most_one_fetch_per_window() {
     assert_eq!(jwks_fetches(&op), 3);
 }
 
-// ---- re-authentication: max_age and auth_time (issue 10) ----
+// ---- re-authentication: max_age and auth_time ----
 
 async fn login_with_max_age(
     max_age_s: u32,
@@ -1604,7 +1604,7 @@ async fn without_max_age_auth_time_is_not_required() {
     assert!(login.is_ok(), "{login:?}");
 }
 
-// ---- messages an admin can act on (issue 10) ----
+// ---- messages an admin can act on ----
 
 #[tokio::test]
 async fn an_id_token_without_sub_is_refused_in_plain_words() {
@@ -1656,7 +1656,7 @@ async fn the_provider_lists_the_scopes_it_supports() {
     );
 }
 
-// ---- ID tokens and userinfo shaped like real IdPs' (issue 10) ----
+// ---- ID tokens and userinfo shaped like real IdPs' ----
 
 /// One IdP's shape: where its issuer lives, how its ID token and userinfo differ from the
 /// honest defaults, which claim carries the email, and the verdict.

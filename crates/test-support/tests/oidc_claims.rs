@@ -1,4 +1,4 @@
-//! Issue 10 end to end: the hub's OIDC callback against the hostile OP for `nbf` and for
+//! End to end: the hub's OIDC callback against the hostile OP for `nbf` and for
 //! claims sent as strings (Auth0, Cognito), and what an org admin reads when the issuer
 //! URL they save is some other service on a loopback port.
 

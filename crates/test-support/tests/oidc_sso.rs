@@ -450,7 +450,7 @@ async fn an_idp_email_that_is_not_on_the_account_is_refused_with_the_email_to_ad
         .refused(back_at_hub(&bob, &callback).await, "sso.email_mismatch")
         .await;
     assert!(page.contains("alice@example.com"), "{page}");
-    // Signed in at the IdP as someone else: told to sign out there first (issue 10).
+    // Signed in at the IdP as someone else: told to sign out there first.
     assert!(
         page.contains("sign out at the identity provider and sign in there as yourself"),
         "{page}"

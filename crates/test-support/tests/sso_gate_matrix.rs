@@ -1,4 +1,4 @@
-//! The SSO gate over the real server, as one table (issue 8): visibility ×
+//! The SSO gate over the real server, as one table: visibility ×
 //! relation × credential × mode, every cell asserted by API (JSON) and by
 //! page (HTML) against the expectation written below from SPEC S5–S8, S11
 //! and B7. On SQLite, or on a fresh PostgreSQL schema when
