@@ -16,7 +16,7 @@ use orgsso_store::{
     SsoConfigId, SsoDomain, SsoOptions, SsoPrompt, SsoRequest, SsoSession, SsoStore,
     SsoTestOutcome, StoreError, StoreResult, ViewerInOrg,
 };
-use orgsso_store::{RoleSource, SsoIdentityRecord, SsoSignIn, StoredRoleMapping};
+use orgsso_store::{RoleSource, SsoIdentityRecord, SsoSignIn, SsoUserEntry, StoredRoleMapping};
 
 macro_rules! sso_identity_columns {
     () => {
@@ -680,6 +680,27 @@ impl SsoStore for PostgresStore {
         .collect()
     }
 
+    async fn sso_users_of_org(&self, org: OrgId) -> StoreResult<Vec<SsoUserEntry>> {
+        sqlx::query(
+            "SELECT u.id AS uid, u.username, m.role AS member_role, \
+             i.org_id, i.user_id, i.issuer, i.subject, i.email, i.first_login_at, \
+             i.last_login_at, i.role, i.role_source \
+             FROM users u \
+             LEFT JOIN memberships m ON m.org_id = $1 AND m.user_id = u.id \
+             LEFT JOIN sso_identities i ON i.org_id = $1 AND i.user_id = u.id \
+             WHERE u.id IN (SELECT user_id FROM memberships WHERE org_id = $1 \
+             UNION SELECT user_id FROM sso_identities WHERE org_id = $1) \
+             ORDER BY u.username",
+        )
+        .bind(org.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(sso_user_row)
+        .collect()
+    }
+
     async fn record_sso_sign_in(&self, sign_in: SsoSignIn) -> StoreResult<bool> {
         // The upsert only touches the member's row while it names the same
         // subject; another subject leaves it as it is (0 rows).
@@ -774,6 +795,26 @@ impl SsoStore for PostgresStore {
         }
         Ok(purged)
     }
+}
+
+/// A row of `sso_users_of_org`: the user, their membership role if any,
+/// and the identity columns, all `NULL` without an identity.
+fn sso_user_row(row: &sqlx::postgres::PgRow) -> StoreResult<SsoUserEntry> {
+    let linked = rows::get::<Option<i64>>(row, "user_id")?.is_some();
+    let member_role = match rows::get::<Option<String>>(row, "member_role")? {
+        Some(_) => Some(rows::role(row, "member_role")?),
+        None => None,
+    };
+    Ok(SsoUserEntry {
+        user: UserId(rows::get(row, "uid")?),
+        username: rows::parsed(row, "username", orgsso_core::Username::parse)?,
+        member_role,
+        identity: if linked {
+            Some(sso_identity_row(row)?)
+        } else {
+            None
+        },
+    })
 }
 
 fn sso_identity_row(row: &sqlx::postgres::PgRow) -> StoreResult<SsoIdentityRecord> {

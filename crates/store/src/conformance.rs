@@ -133,6 +133,7 @@ macro_rules! conformance_suite {
             unlinking_lets_the_next_sign_in_link_anew,
             sso_identities_outlive_purged_sessions,
             sso_identities_of_an_org_are_listed_by_user,
+            sso_users_of_an_org_are_its_members_and_identity_holders,
             role_mapping_is_set_replaced_and_removed,
         );
     };
@@ -3450,6 +3451,59 @@ pub async fn sso_identities_of_an_org_are_listed_by_user(store: &dyn Store) {
     ];
     expected.sort();
     assert_eq!(listed, expected);
+}
+
+pub async fn sso_users_of_an_org_are_its_members_and_identity_holders(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let carol = user(store, "carol").await;
+    let dave = user(store, "dave").await;
+    let acme = org(store, "acme", alice.id).await;
+    let globex = org(store, "globex", alice.id).await;
+    store
+        .add_member(acme.id, bob.id, Role::Write, at(0))
+        .await
+        .unwrap();
+    // carol: a former member whose identity stays; dave: only in globex.
+    store
+        .add_member(globex.id, dave.id, Role::Read, at(0))
+        .await
+        .unwrap();
+    for (org, user, subject) in [
+        (acme.id, alice.id, "s-alice"),
+        (acme.id, carol.id, "s-carol"),
+        (globex.id, dave.id, "g-dave"),
+    ] {
+        store
+            .record_sso_sign_in(sign_in(org, user, subject, Role::Admin, at(1)))
+            .await
+            .unwrap();
+    }
+    let listed: Vec<(String, Option<Role>, Option<String>)> = store
+        .sso_users_of_org(acme.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| {
+            (
+                u.username.to_string(),
+                u.member_role,
+                u.identity.map(|i| i.subject),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (
+                "alice".to_owned(),
+                Some(Role::Admin),
+                Some("s-alice".to_owned())
+            ),
+            ("bob".to_owned(), Some(Role::Write), None),
+            ("carol".to_owned(), None, Some("s-carol".to_owned())),
+        ]
+    );
 }
 
 pub async fn role_mapping_is_set_replaced_and_removed(store: &dyn Store) {

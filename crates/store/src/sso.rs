@@ -7,7 +7,7 @@
 
 use crate::StoreResult;
 use async_trait::async_trait;
-use orgsso_core::{OrgId, OrgName, Role, SsoMode, Timestamp, UserId};
+use orgsso_core::{OrgId, OrgName, Role, SsoMode, Timestamp, UserId, Username};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SsoConfigId(pub i64);
@@ -342,6 +342,19 @@ pub struct SsoIdentityRecord {
     pub role_source: RoleSource,
 }
 
+/// A row of the organization's SSO users list: a member, the holder of an
+/// SSO identity of the organization (a former member keeps it until an
+/// admin unlinks it), or both.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SsoUserEntry {
+    pub user: UserId,
+    pub username: Username,
+    /// The member's role now; `None` for a former member.
+    pub member_role: Option<Role>,
+    /// `None`: never signed in through the organization's IdP (or unlinked).
+    pub identity: Option<SsoIdentityRecord>,
+}
+
 /// A successful SSO sign-in to record on the member's identity.
 #[derive(Clone, Debug)]
 pub struct SsoSignIn {
@@ -525,6 +538,9 @@ pub trait SsoStore: Send + Sync {
     ) -> StoreResult<Option<SsoIdentityRecord>>;
     /// The organization's SSO identities by user id, in one query.
     async fn sso_identities_of_org(&self, org: OrgId) -> StoreResult<Vec<SsoIdentityRecord>>;
+    /// The org's members and holders of its SSO identities, each with their
+    /// identity if any, by username, in one query.
+    async fn sso_users_of_org(&self, org: OrgId) -> StoreResult<Vec<SsoUserEntry>>;
     /// Records a sign-in in one statement: links the subject on the first
     /// one, else updates email, last sign-in and role. `false`, and nothing
     /// changes, when the member is linked to another (issuer, subject);

@@ -97,6 +97,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
             sso_roles::delete_role_mapping
         ))
         .routes(routes!(sso_roles::unlink_sso_identity))
+        .routes(routes!(sso_roles::sso_users))
         .routes(routes!(saml_sp_keys))
         .routes(routes!(rotate_saml_sp_keys))
         .routes(routes!(retire_saml_sp_keys))

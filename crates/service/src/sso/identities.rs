@@ -5,17 +5,77 @@
 use super::role_mapping::RoleMapping;
 use super::{saml, SsoIdentity, SsoRefusal};
 use crate::{Caller, Hub, ServiceError, ServiceResult};
-use orgsso_core::{OrgName, Role, Username};
+use orgsso_core::{OrgName, Role, Timestamp, Username};
 use orgsso_store::{
-    Org, RoleSource, SsoConfig, SsoIdentityRecord, StoreError, StoredRoleMapping, User,
+    Org, RoleSource, SsoConfig, SsoIdentityRecord, SsoUserEntry, StoreError, StoredRoleMapping,
+    User,
 };
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 /// A role the mapping gave: the role, whether a value matched or the
 /// default applied, and the cause the audit log states.
 pub(crate) type MappedRole = (Role, RoleSource, String);
 
+/// One row of the organization's SSO users list (S10).
+#[derive(Clone, Debug)]
+pub struct SsoUserRow {
+    pub entry: SsoUserEntry,
+    /// The expiry of the member's latest live SSO session, if any.
+    pub session_expires_at: Option<Timestamp>,
+}
+
+impl SsoUserRow {
+    /// The role the member holds now (`None`: no longer a member).
+    pub fn role(&self) -> Option<Role> {
+        self.entry.member_role
+    }
+
+    /// Where the role came from as recorded at the last sign-in; `Manual`
+    /// when it was changed in the hub since. `None` without an identity.
+    pub fn role_source(&self) -> Option<RoleSource> {
+        let identity = self.entry.identity.as_ref()?;
+        Some(match self.entry.member_role {
+            Some(role) if role == identity.role => identity.role_source,
+            _ => RoleSource::Manual,
+        })
+    }
+
+    pub fn never_signed_in(&self) -> bool {
+        self.entry.identity.is_none()
+    }
+}
+
 impl Hub {
+    /// The org's SSO users for its admins: every member and every linked
+    /// identity, with live session expiry, in two queries.
+    pub async fn sso_users(
+        &self,
+        caller: &Caller,
+        name: &OrgName,
+    ) -> ServiceResult<Vec<SsoUserRow>> {
+        let org = self.org_admin(caller, name).await?;
+        let entries = self.store.sso_users_of_org(org.id).await?;
+        let mut expiry: HashMap<_, Timestamp> = HashMap::new();
+        for session in self
+            .store
+            .sso_sessions_of_org(org.id, self.clock.now())
+            .await?
+        {
+            let latest = expiry.entry(session.user).or_insert(session.expires_at);
+            if session.expires_at > *latest {
+                *latest = session.expires_at;
+            }
+        }
+        Ok(entries
+            .into_iter()
+            .map(|entry| SsoUserRow {
+                session_expires_at: expiry.get(&entry.user).copied(),
+                entry,
+            })
+            .collect())
+    }
+
     /// A member keeps the IdP subject of their first sign-in: another one
     /// (an IdP account reassigned to someone else) is refused until an admin
     /// unlinks the identity, and a subject already tied to another member

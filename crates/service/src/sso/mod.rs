@@ -4,6 +4,7 @@
 //! specifics live in their own modules.
 
 mod identities;
+pub use identities::SsoUserRow;
 pub mod oidc;
 pub mod role_mapping;
 pub mod saml;

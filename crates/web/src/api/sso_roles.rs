@@ -8,6 +8,7 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use orgsso_core::{FieldError, Username};
 use orgsso_service::sso::role_mapping::RoleMapping;
+use orgsso_service::sso::SsoUserRow;
 use orgsso_service::ServiceError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -117,4 +118,67 @@ pub(super) async fn unlink_sso_identity(
         .unlink_sso_identity(&auth.caller, &org_name(&org)?, &username)
         .await?;
     no_content()
+}
+
+/// One of the organization's SSO users: a member, the holder of an SSO identity, or both.
+#[derive(Serialize, ToSchema)]
+pub(super) struct SsoUserView {
+    username: String,
+    /// Whether they are a member now (a former member keeps an identity until it is unlinked).
+    member: bool,
+    /// The role they hold now.
+    #[schema(pattern = "^(read|contributor|write|admin)$", required = true)]
+    role: Option<String>,
+    /// Where the role came from: set at the last sign-in by the mapping or the default role,
+    /// or changed by hand since (`manual`).
+    #[schema(pattern = "^(mapping|default|manual)$", required = true)]
+    role_source: Option<String>,
+    /// The email the IdP asserted at the last sign-in.
+    #[schema(required = true)]
+    email: Option<String>,
+    /// OIDC `iss` or the SAML IdP's entity ID.
+    #[schema(required = true)]
+    issuer: Option<String>,
+    /// OIDC `sub` or the SAML NameID.
+    #[schema(required = true)]
+    subject: Option<String>,
+    #[schema(format = DateTime, required = true)]
+    first_sign_in_at: Option<String>,
+    #[schema(format = DateTime, required = true)]
+    last_sign_in_at: Option<String>,
+    /// The expiry of their live SSO session, if they hold one.
+    #[schema(format = DateTime, required = true)]
+    session_expires_at: Option<String>,
+    /// A member who never signed in through the IdP: enforcement stops them until they do.
+    never_signed_in: bool,
+}
+
+impl SsoUserView {
+    pub(crate) fn of(row: &SsoUserRow) -> Self {
+        let identity = row.entry.identity.as_ref();
+        Self {
+            username: row.entry.username.to_string(),
+            member: row.role().is_some(),
+            role: row.role().map(|r| r.as_str().to_owned()),
+            role_source: row.role_source().map(|s| s.as_str().to_owned()),
+            email: identity.map(|i| i.email.clone()),
+            issuer: identity.map(|i| i.issuer.clone()),
+            subject: identity.map(|i| i.subject.clone()),
+            first_sign_in_at: identity.map(|i| i.first_login_at.to_rfc3339()),
+            last_sign_in_at: identity.map(|i| i.last_login_at.to_rfc3339()),
+            session_expires_at: row.session_expires_at.map(|t| t.to_rfc3339()),
+            never_signed_in: row.never_signed_in(),
+        }
+    }
+}
+
+/// The organization's SSO users (admin): every member and every linked identity, by username
+#[utoipa::path(get, path = "/orgs/{org}/sso/users", tag = "sso", params(("org" = String, Path, description = "Organization name")), security(("bearer" = []), ("session" = [])), responses((status = 200, description = "The SSO users", body = Vec<SsoUserView>)))]
+pub(super) async fn sso_users(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+) -> ApiResult {
+    let rows = app.hub.sso_users(&auth.caller, &org_name(&org)?).await?;
+    ok(rows.iter().map(SsoUserView::of).collect::<Vec<_>>())
 }

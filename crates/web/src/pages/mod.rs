@@ -272,13 +272,14 @@ pub enum Notice {
     SsoTestedOtherIdentity,
     SsoDomains,
     SsoRevoked,
+    SsoUnlinked,
     SsoEnabled,
     SsoDisabled,
     SsoOptions,
 }
 
 impl Notice {
-    const ALL: [Notice; 23] = [
+    const ALL: [Notice; 24] = [
         Self::Signup,
         Self::Verified,
         Self::EmailAdded,
@@ -299,6 +300,7 @@ impl Notice {
         Self::SsoTestedOtherIdentity,
         Self::SsoDomains,
         Self::SsoRevoked,
+        Self::SsoUnlinked,
         Self::SsoEnabled,
         Self::SsoDisabled,
         Self::SsoOptions,
@@ -327,6 +329,7 @@ impl Notice {
             Self::SsoTestedOtherIdentity => "tested_other_identity",
             Self::SsoDomains => "domains",
             Self::SsoRevoked => "revoked",
+            Self::SsoUnlinked => "unlinked",
             Self::SsoEnabled => "enabled",
             Self::SsoDisabled => "disabled",
             Self::SsoOptions => "options",
@@ -355,6 +358,7 @@ impl Notice {
             Self::SsoTestedOtherIdentity => "Test passed: the identity provider answered well and its claims are shown below. But the email it asserted is not a verified email of your account, so you cannot enable this configuration: you could not get back in. Add and verify that email, or let an admin whose IdP identity matches their account test and enable it.",
             Self::SsoDomains => "Email domains saved.",
             Self::SsoRevoked => "SSO sessions revoked.",
+            Self::SsoUnlinked => "SSO identity unlinked: the member's next sign-in links the subject the identity provider asserts then.",
             Self::SsoEnabled => "SSO enabled.",
             Self::SsoDisabled => "SSO disabled.",
             Self::SsoOptions => "Options saved.",

@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
             post(remove_domain),
         )
         .route("/organizations/{org}/settings/sso/revoke", post(revoke))
+        .route("/organizations/{org}/settings/sso/unlink", post(unlink))
         .route(
             "/organizations/{org}/settings/sso/role-mapping",
             post(save_role_mapping),
@@ -131,6 +132,20 @@ struct OidcFormValues {
     prompt_login: bool,
 }
 
+/// A row of the SSO users list (S10): a member or identity holder.
+struct SsoUserRow {
+    username: String,
+    role: String,
+    role_source: String,
+    email: String,
+    subject: String,
+    first_sign_in: String,
+    last_sign_in: String,
+    session_until: String,
+    linked: bool,
+    has_session: bool,
+}
+
 struct SessionRow {
     username: String,
     email: String,
@@ -176,6 +191,7 @@ struct SsoPage {
     failed_at: Option<String>,
     recheck: Option<String>,
     sessions: Vec<SessionRow>,
+    sso_users: Vec<SsoUserRow>,
     audit: Vec<AuditRow>,
     /// S12: the role mapping form, filled with the saved mapping.
     role_mapping_on: bool,
@@ -328,7 +344,41 @@ async fn sso_page(
         .collect();
     let sp_keys_rotating = sp_keys.iter().any(|k| k.state == "previous");
     let role_mapping = app.hub.role_mapping(&auth.caller, name).await?;
+    let sso_users = app
+        .hub
+        .sso_users(&auth.caller, name)
+        .await?
+        .iter()
+        .map(|row| {
+            let identity = row.entry.identity.as_ref();
+            let text = |f: &dyn Fn(&orgsso_store::SsoIdentityRecord) -> String| {
+                identity.map(f).unwrap_or_default()
+            };
+            SsoUserRow {
+                username: row.entry.username.to_string(),
+                role: row
+                    .role()
+                    .map(|r| r.as_str().to_owned())
+                    .unwrap_or_else(|| "(not a member)".into()),
+                role_source: row
+                    .role_source()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                email: text(&|i| i.email.clone()),
+                subject: text(&|i| format!("{} @ {}", i.subject, i.issuer)),
+                first_sign_in: text(&|i| i.first_login_at.to_rfc3339()),
+                last_sign_in: text(&|i| i.last_login_at.to_rfc3339()),
+                session_until: row
+                    .session_expires_at
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default(),
+                linked: identity.is_some(),
+                has_session: row.session_expires_at.is_some(),
+            }
+        })
+        .collect();
     Ok(SsoPage {
+        sso_users,
         role_mapping_on: role_mapping.is_some(),
         role_mapping_path: role_mapping
             .as_ref()
@@ -882,6 +932,26 @@ async fn revoke(
         .revoke_sso_sessions(&auth.caller, &name, member.as_ref())
         .await?;
     Ok(Notice::SsoRevoked.redirect(&format!("/organizations/{name}/settings/sso")))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct UnlinkForm {
+    username: String,
+}
+
+async fn unlink(
+    auth: Auth,
+    State(app): State<AppState>,
+    Path(org): Path<String>,
+    CsrfForm(form): CsrfForm<UnlinkForm>,
+) -> Result<Response, PageError> {
+    let name = org_name(&org)?;
+    let username = Username::parse(form.username.trim())?;
+    app.hub
+        .unlink_sso_identity(&auth.caller, &name, &username)
+        .await?;
+    Ok(Notice::SsoUnlinked.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
 #[derive(Deserialize, Default)]
