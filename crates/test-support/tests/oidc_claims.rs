@@ -172,10 +172,10 @@ async fn saving_an_issuer_that_is_another_service_does_not_describe_it_to_the_ad
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{issuer}");
         let page = res.text().await.unwrap();
         assert!(page.contains("issuer_url"), "{issuer}: {page}");
-        // The form echoes the issuer the admin typed, whose port may contain "418".
-        let page = page.replace(&issuer, "");
+        // The status code as a number of its own: ports, CSRF tokens and ids on the
+        // page may hold the digits "418" inside longer words.
+        assert!(!has_number(&page, "418"), "{issuer}: the page echoes 418");
         for leak in [
-            "418",
             "teapot",
             "secret-banner",
             "HTTP status",
@@ -185,4 +185,16 @@ async fn saving_an_issuer_that_is_another_service_does_not_describe_it_to_the_ad
             assert!(!page.contains(leak), "{issuer}: the page echoes {leak:?}");
         }
     }
+}
+
+/// Whether `number` occurs in `text` with no letter or digit on either side.
+fn has_number(text: &str, number: &str) -> bool {
+    let bytes = text.as_bytes();
+    text.match_indices(number).any(|(at, _)| {
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        let after = bytes.get(at + number.len()).copied();
+        [before, after]
+            .iter()
+            .all(|b| !b.is_some_and(|b| b.is_ascii_alphanumeric()))
+    })
 }
