@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use orgsso_core::{Entropy, OsEntropy};
-use orgsso_store::{Store, StoreError, StoreResult};
+use orgsso_store::{Store, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection, Postgres, Row, Transaction};
 
@@ -93,29 +93,17 @@ impl PostgresStore {
         for row in rows {
             let id: i64 = row.try_get("id").map_err(db)?;
             let address: String = row.try_get("address").map_err(db)?;
-            let canonical = match orgsso_core::Email::parse(&address) {
-                Ok(email) if email.as_str() == address => continue,
-                Ok(email) => email,
-                Err(err) => {
-                    tracing::warn!(email_id = id, error = %err, "stored email is not a valid address");
-                    continue;
-                }
+            let Some(canonical) = orgsso_store::canonical_rewrite(id, &address) else {
+                continue;
             };
             let updated = sqlx::query(UPDATE_EMAIL_ADDRESS)
                 .bind(canonical.as_str())
                 .bind(id)
                 .execute(&self.pool)
                 .await
+                .map(|_| ())
                 .map_err(db);
-            match updated {
-                Ok(_) => tracing::info!(email_id = id, "stored email rewritten in canonical form"),
-                Err(StoreError::Conflict(_)) => tracing::warn!(
-                    email_id = id,
-                    canonical = %canonical,
-                    "stored email left as it is: another account has its canonical form"
-                ),
-                Err(err) => return Err(err),
-            }
+            orgsso_store::rewrite_outcome(id, &canonical, updated)?;
         }
         Ok(())
     }

@@ -14,10 +14,12 @@ use orgsso_core::{
     Username, Visibility,
 };
 
+mod canonical_emails;
 pub mod conformance;
 mod records;
 mod sso;
 
+pub use canonical_emails::{canonical_rewrite, rewrite_outcome};
 pub use records::*;
 pub use sso::*;
 
