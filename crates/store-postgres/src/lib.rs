@@ -17,6 +17,7 @@ use std::str::FromStr;
 
 mod error;
 mod orgs;
+mod reach;
 mod repos;
 mod rows;
 mod sessions;

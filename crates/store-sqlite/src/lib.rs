@@ -19,6 +19,7 @@ use std::time::Duration;
 
 mod error;
 mod orgs;
+mod reach;
 mod repos;
 mod rows;
 mod sessions;

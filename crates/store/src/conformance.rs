@@ -135,6 +135,8 @@ macro_rules! conformance_suite {
             sso_identities_of_an_org_are_listed_by_user,
             sso_users_of_an_org_are_its_members_and_identity_holders,
             role_mapping_is_set_replaced_and_removed,
+            users_of_an_email_domain_are_those_with_a_verified_address_there,
+            tokens_of_users_are_listed_by_owner_then_name,
         );
     };
     (@cases $factory:expr; $($case:ident),+ $(,)?) => {
@@ -3535,4 +3537,78 @@ pub async fn role_mapping_is_set_replaced_and_removed(store: &dyn Store) {
     store.set_role_mapping(acme.id, None).await.unwrap();
     assert_eq!(store.role_mapping(acme.id).await.unwrap(), None);
     assert_not_found(store.set_role_mapping(OrgId(9_999), Some(&second)).await);
+}
+
+pub async fn users_of_an_email_domain_are_those_with_a_verified_address_there(store: &dyn Store) {
+    // alice@example.com is unverified at creation; only verified addresses count.
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let carol = user(store, "carol").await;
+    let dave = user(store, "dave").await;
+    for (who, address) in [
+        (&bob, "bob@acme.test"),
+        (&carol, "carol@eu.acme.test"),
+        (&dave, "dave@notacme.test"),
+        (&alice, "alice@acme.test"),
+    ] {
+        let record = store.add_email(who.id, &email(address), T0).await.unwrap();
+        if who.id != alice.id {
+            store.mark_email_verified(record.id, T0).await.unwrap();
+        }
+    }
+    let found = store.users_in_email_domain("acme.test").await.unwrap();
+    assert_eq!(
+        found,
+        vec![DomainUser {
+            user: bob.id,
+            username: bob.username.clone(),
+            address: "bob@acme.test".into(),
+        }],
+        "subdomains, look-alike domains and unverified addresses are not in the domain"
+    );
+    assert_eq!(
+        store.users_in_email_domain("example.com").await.unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        store.users_in_email_domain("eu.acme.test").await.unwrap()[0].user,
+        carol.id
+    );
+}
+
+pub async fn tokens_of_users_are_listed_by_owner_then_name(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let carol = user(store, "carol").await;
+    for (who, name) in [
+        (&bob, "ci"),
+        (&alice, "zeta"),
+        (&alice, "alpha"),
+        (&carol, "other"),
+    ] {
+        store
+            .create_token(token(
+                who.id,
+                name,
+                &format!("hash-{}-{name}", who.username),
+            ))
+            .await
+            .unwrap();
+    }
+    let listed: Vec<(UserId, String)> = store
+        .tokens_of_users(&[bob.id, alice.id, UserId(alice.id.0 + 1000)])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.user, t.name))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (alice.id, "alpha".to_owned()),
+            (alice.id, "zeta".to_owned()),
+            (bob.id, "ci".to_owned()),
+        ]
+    );
+    assert!(store.tokens_of_users(&[]).await.unwrap().is_empty());
 }

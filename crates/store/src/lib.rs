@@ -16,10 +16,12 @@ use orgsso_core::{
 
 mod canonical_emails;
 pub mod conformance;
+mod reach;
 mod records;
 mod sso;
 
 pub use canonical_emails::{canonical_rewrite, rewrite_outcome};
+pub use reach::*;
 pub use records::*;
 pub use sso::*;
 
@@ -189,7 +191,14 @@ pub trait OutboxStore: Send + Sync {
 
 #[async_trait]
 pub trait Store:
-    UserStore + SessionStore + TokenStore + OrgStore + RepoStore + OutboxStore + SsoStore
+    UserStore
+    + SessionStore
+    + TokenStore
+    + OrgStore
+    + RepoStore
+    + OutboxStore
+    + SsoStore
+    + SsoReachStore
 {
     /// Readiness: the database answers.
     async fn ping(&self) -> StoreResult<()>;
