@@ -6,6 +6,7 @@
 mod identities;
 pub use identities::SsoUserRow;
 pub mod oidc;
+pub mod preview;
 pub mod role_mapping;
 pub mod saml;
 pub mod sp_keys;
