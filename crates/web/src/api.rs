@@ -4,6 +4,7 @@
 //! `routes!`, so the router and the OpenAPI document list the same
 //! operations; bodies are the types of this module and of [`views`].
 
+mod sso_preview;
 mod sso_roles;
 mod views;
 
@@ -98,6 +99,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(sso_roles::unlink_sso_identity))
         .routes(routes!(sso_roles::sso_users))
+        .routes(routes!(sso_preview::sso_preview))
         .routes(routes!(saml_sp_keys))
         .routes(routes!(rotate_saml_sp_keys))
         .routes(routes!(retire_saml_sp_keys))

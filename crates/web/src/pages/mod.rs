@@ -5,6 +5,7 @@ mod account;
 mod orgs;
 mod repos;
 mod sso;
+mod sso_preview;
 
 pub use account::parse_signup;
 
@@ -22,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .merge(orgs::routes())
         .merge(repos::routes())
         .merge(sso::routes())
+        .merge(sso_preview::routes())
         .layer(axum::middleware::from_fn(return_to_requested_page))
 }
 
