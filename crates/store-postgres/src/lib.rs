@@ -16,8 +16,8 @@ const UPDATE_EMAIL_ADDRESS: &str = "UPDATE emails SET address = $1 WHERE id = $2
 use std::str::FromStr;
 
 mod error;
+mod insight;
 mod orgs;
-mod reach;
 mod repos;
 mod rows;
 mod sessions;

@@ -18,8 +18,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 mod error;
+mod insight;
 mod orgs;
-mod reach;
 mod repos;
 mod rows;
 mod sessions;

@@ -137,6 +137,7 @@ macro_rules! conformance_suite {
             role_mapping_is_set_replaced_and_removed,
             users_of_an_email_domain_are_those_with_a_verified_address_there,
             tokens_of_users_are_listed_by_owner_then_name,
+            sign_in_claims_are_replaced_and_listed_for_current_members,
         );
     };
     (@cases $factory:expr; $($case:ident),+ $(,)?) => {
@@ -3611,4 +3612,65 @@ pub async fn tokens_of_users_are_listed_by_owner_then_name(store: &dyn Store) {
         ]
     );
     assert!(store.tokens_of_users(&[]).await.unwrap().is_empty());
+}
+
+pub async fn sign_in_claims_are_replaced_and_listed_for_current_members(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let carol = user(store, "carol").await;
+    let acme = org(store, "acme", alice.id).await;
+    let globex = org(store, "globex", carol.id).await;
+    store
+        .add_member(acme.id, bob.id, Role::Read, T0)
+        .await
+        .unwrap();
+    store
+        .record_sign_in_claims(acme.id, bob.id, Some(r#"{"groups":["a"]}"#), at(1))
+        .await
+        .unwrap();
+    store
+        .record_sign_in_claims(acme.id, bob.id, Some(r#"{"groups":["b"]}"#), at(2))
+        .await
+        .unwrap();
+    store
+        .record_sign_in_claims(acme.id, alice.id, None, at(3))
+        .await
+        .unwrap();
+    // carol's claims at acme (no member there) and at globex stay out of acme's list.
+    store
+        .record_sign_in_claims(acme.id, carol.id, Some("{}"), at(4))
+        .await
+        .unwrap();
+    store
+        .record_sign_in_claims(globex.id, carol.id, Some("{}"), at(4))
+        .await
+        .unwrap();
+    let listed = store.sign_in_claims_of_org(acme.id).await.unwrap();
+    assert_eq!(
+        listed,
+        vec![
+            SignInClaims {
+                user: alice.id,
+                username: alice.username.clone(),
+                claims: None,
+                recorded_at: at(3),
+            },
+            SignInClaims {
+                user: bob.id,
+                username: bob.username.clone(),
+                claims: Some(r#"{"groups":["b"]}"#.to_owned()),
+                recorded_at: at(2),
+            },
+        ]
+    );
+    assert_not_found(
+        store
+            .record_sign_in_claims(acme.id, UserId(carol.id.0 + 1000), None, at(5))
+            .await,
+    );
+    assert_not_found(
+        store
+            .record_sign_in_claims(OrgId(globex.id.0 + 1000), bob.id, None, at(5))
+            .await,
+    );
 }

@@ -16,12 +16,12 @@ use orgsso_core::{
 
 mod canonical_emails;
 pub mod conformance;
-mod reach;
+mod insight;
 mod records;
 mod sso;
 
 pub use canonical_emails::{canonical_rewrite, rewrite_outcome};
-pub use reach::*;
+pub use insight::*;
 pub use records::*;
 pub use sso::*;
 
@@ -198,7 +198,7 @@ pub trait Store:
     + RepoStore
     + OutboxStore
     + SsoStore
-    + SsoReachStore
+    + SsoInsightStore
 {
     /// Readiness: the database answers.
     async fn ping(&self) -> StoreResult<()>;
