@@ -2,12 +2,13 @@
 //! domain, the admin's settings lead to a page (and the API returns the
 //! same facts) naming who the change reaches and which access tokens stop;
 //! nothing changes until the admin confirms, and what the preview predicted
-//! is what happens. Enabling goes through the real OIDC IdP
+//! is what happens. A role mapping is previewed against members' real
+//! sign-ins and the admin's test. Sign-ins go through the real OIDC IdP
 //! (`oidc-provider`, `e2e/oidc-idp.mjs`).
 
 use orgsso_test_support::oidc_provider::{authenticate, back_at_hub, OidcIdp, IDP_PASSWORD};
 use orgsso_test_support::{
-    error_of, json_body, location, skip_without_peer, Client, StatusCode, TestApp,
+    error_of, json_body, location, skip_without_peer, Client, StatusCode, TestApp, PASSWORD,
 };
 use serde_json::{json, Value};
 
@@ -54,7 +55,7 @@ async fn configure_and_test(idp: &OidcIdp, alice: &Client) -> i64 {
         .post_json(
             &format!("/api/orgs/{ORG}/sso/oidc"),
             json!({"issuer_url": idp.issuer, "client_id": idp.client_id,
-                   "client_secret": idp.client_secret, "scopes": "openid email profile"}),
+                   "client_secret": idp.client_secret, "scopes": "openid email profile groups"}),
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -246,4 +247,126 @@ async fn the_preview_is_for_admins_and_names_what_is_wrong_with_a_request() {
     let res = alice.get(&preview_page("change=enable")).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("config_id"));
+}
+
+/// `browser` signs in to acme through the IdP as `idp_user`.
+async fn sign_in(browser: &Client, idp_user: &str) {
+    let res = browser
+        .get(&format!(
+            "/organizations/{ORG}/sso?return_to=/organizations/{ORG}"
+        ))
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let callback = authenticate(browser, &location(&res), idp_user, IDP_PASSWORD).await;
+    let res = back_at_hub(browser, &callback).await;
+    assert_eq!(
+        location(&res),
+        format!("/organizations/{ORG}"),
+        "{idp_user}"
+    );
+}
+
+/// The preview query of a mapping, encoded.
+fn mapping_query(path: &str, roles: &str) -> String {
+    let url = reqwest::Url::parse_with_params(
+        "http://hub.invalid/",
+        &[("change", "mapping"), ("path", path), ("roles", roles)],
+    )
+    .unwrap();
+    url.query().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn a_role_mapping_is_previewed_against_members_last_sign_ins() {
+    if let Some(why) = OidcIdp::unavailable() {
+        skip_without_peer(&why);
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    app.org(&alice, ORG).await;
+    let bob = app.user("bob").await;
+    app.add_member(&alice, ORG, "bob", "read").await;
+    app.user("dave").await;
+    app.add_member(&alice, ORG, "dave", "contributor").await;
+    let idp = OidcIdp::for_org(&app.base_url, ORG);
+    let config = configure_and_test(&idp, &alice).await;
+    let res = alice
+        .post_json(
+            &format!("/api/orgs/{ORG}/sso/enable"),
+            json!({"config_id": config, "mode": "enforced"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // In the IdP, alice is in orgsso-admins and engineering, bob in engineering;
+    // dave never signs in through it.
+    sign_in(&alice, "alice").await;
+    sign_in(&bob, "bob").await;
+
+    let path = "$.groups[*]";
+    let roles = "orgsso-admins = admin\nengineering = write";
+    let query = mapping_query(path, roles);
+    let preview = json_body(alice.get(&preview_api(&query)).await).await;
+    assert_eq!(preview["change"], "mapping");
+    assert_eq!(preview["affected"], json!([]));
+    let outcome: Vec<(String, Value, Value, bool)> = preview["roles"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .map(|r| {
+            (
+                r["username"].as_str().unwrap_or_default().to_owned(),
+                r["role"].clone(),
+                r["would_be"].clone(),
+                r["changes"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcome,
+        vec![
+            ("alice".into(), json!("admin"), json!("admin"), false),
+            ("bob".into(), json!("read"), json!("write"), true),
+            ("dave".into(), json!("contributor"), Value::Null, false),
+        ]
+    );
+    assert_eq!(preview["roles"][1]["matched"], json!(["engineering"]));
+    assert_eq!(preview["test_sign_in"]["username"], "alice");
+    assert_eq!(preview["test_sign_in"]["would_be"], "admin");
+
+    let page = alice.get(&preview_page(&query)).await.text().await.unwrap();
+    assert!(
+        page.contains("1 member will get a new role at their next sign-in"),
+        "{page}"
+    );
+    assert!(page.contains(r#"<tr data-username="bob" class="bad"><td>bob</td><td>read</td><td>write</td><td>matched engineering</td></tr>"#), "{page}");
+    assert!(page.contains("<td>dave</td><td>contributor</td><td>set at their next sign-in</td><td>no sign-in through the IdP recorded yet</td>"));
+    assert!(page.contains("Your newest test sign-in (as alice) would get <strong>admin</strong>"));
+    // Previewing saved nothing.
+    let mapping = format!("/api/orgs/{ORG}/sso/role-mapping");
+    assert_eq!(json_body(alice.get(&mapping).await).await["enabled"], false);
+
+    // Confirming saves it, and bob's next sign-in gives the role the preview said.
+    let csrf = alice.page_csrf(&preview_page(&query)).await;
+    let res = alice
+        .post_form(
+            &format!("{}/role-mapping", settings()),
+            &[("csrf_token", &csrf), ("path", path), ("roles", roles)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(json_body(alice.get(&mapping).await).await["enabled"], true);
+    let mut bob_again = app.client();
+    bob_again.login("bob", PASSWORD).await;
+    sign_in(&bob_again, "bob").await;
+    assert_eq!(alice.role_of(ORG, "bob").await.as_deref(), Some("write"));
+
+    let (status, error) = error_of(
+        alice
+            .get(&preview_api(&mapping_query(path, "engineering = write")))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error["field"], "roles", "a mapping without admin: {error}");
 }

@@ -745,6 +745,8 @@ impl Hub {
                 if let Some(refusal) = refusal {
                     return Err(self.refuse_sso(org, Some(user.id), refusal).await);
                 }
+                self.keep_sign_in_claims(org, user, config, &identity.claims)
+                    .await?;
                 // The org's timeout applies at every request (so lowering it
                 // shortens open sessions); the row keeps the IdP's limit.
                 let mut expires_at = now.plus_seconds(*OrgSso::SESSION_TTL_RANGE_S.end());

@@ -1,13 +1,21 @@
 //! The admin's preview of an SSO change before it is made: enabling (in
-//! either mode, which also switches an enabled organization's mode) or
-//! tying another email domain. It names everyone the change reaches, what it
-//! does to them, and the access tokens that stop reaching the organization
-//! until their owners sign in through the IdP.
+//! either mode, which also switches an enabled organization's mode), tying
+//! another email domain, or saving a role mapping. It names everyone the
+//! change reaches, what it does to them, the access tokens that stop
+//! reaching the organization until their owners sign in through the IdP,
+//! and the roles a mapping would give at each member's next sign-in.
 
+use super::identities::mapping_input;
+use super::role_mapping::{parse_role_lines, RoleMapping};
 use crate::{Caller, Hub, ServiceResult};
 use orgsso_core::{EmailDomain, FieldError, OrgName, Role, SsoMode, Timestamp, UserId, Username};
-use orgsso_store::{AccessToken, DomainUser, Member};
+use orgsso_store::{AccessToken, DomainUser, Member, Org, SignInClaims, SsoConfig, User};
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
+
+/// Largest sign-in claims kept for the mapping preview; a larger set (a
+/// user in thousands of groups) is recorded as not kept.
+pub const MAX_KEPT_CLAIMS_BYTES: usize = 64 * 1024;
 
 /// A change an admin is about to make.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,17 +25,18 @@ pub enum SsoChange {
     Enable { mode: SsoMode },
     /// Tie another email domain to the organization's SSO.
     AddDomain { domain: EmailDomain },
+    /// Save this role mapping: a JSON path and the table as the admin
+    /// types it, one `value = role` per line.
+    Mapping { path: String, roles: String },
 }
 
 impl SsoChange {
-    /// Reads a change as the preview's query gives it: `change=enable` with
-    /// `mode` (enforced when absent), or `change=add-domain` with `domain`.
-    pub fn parse(
-        change: Option<&str>,
-        mode: Option<&str>,
-        domain: Option<&str>,
-    ) -> Result<Self, FieldError> {
-        match change {
+    /// Reads a change from the preview's query (`field` gives a parameter):
+    /// `change=enable` with `mode` (enforced when absent), `change=add-domain`
+    /// with `domain`, or `change=mapping` with `path` and `roles`.
+    pub fn parse<'q>(field: impl Fn(&str) -> Option<&'q str>) -> Result<Self, FieldError> {
+        let (mode, domain) = (field("mode"), field("domain"));
+        match field("change") {
             Some("enable") => {
                 let mode = match mode {
                     None => SsoMode::Enforced,
@@ -40,7 +49,14 @@ impl SsoChange {
             Some("add-domain") => Ok(SsoChange::AddDomain {
                 domain: EmailDomain::parse(domain.unwrap_or_default())?,
             }),
-            _ => Err(FieldError::new("change", "must be enable or add-domain")),
+            Some("mapping") => Ok(SsoChange::Mapping {
+                path: field("path").unwrap_or_default().to_owned(),
+                roles: field("roles").unwrap_or_default().to_owned(),
+            }),
+            _ => Err(FieldError::new(
+                "change",
+                "must be enable, add-domain or mapping",
+            )),
         }
     }
 
@@ -48,6 +64,7 @@ impl SsoChange {
         match self {
             SsoChange::Enable { .. } => "enable",
             SsoChange::AddDomain { .. } => "add-domain",
+            SsoChange::Mapping { .. } => "mapping",
         }
     }
 }
@@ -89,6 +106,28 @@ pub struct Affected {
     pub effect: Effect,
 }
 
+/// The role a mapping would give one sign-in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleOutcome {
+    pub username: Username,
+    /// Their role now (`None`: not a member, for a test sign-in).
+    pub role_now: Option<Role>,
+    /// The role the mapping gives; `None` when no sign-in of theirs is
+    /// recorded (or it was too large to keep): the mapping applies at their next.
+    pub would_be: Option<Role>,
+    /// The table's values the path found (empty: the default role applies).
+    pub matched: Vec<String>,
+    /// When the sign-in read happened.
+    pub signed_in_at: Option<Timestamp>,
+}
+
+impl RoleOutcome {
+    /// Whether the member's role changes at their next sign-in.
+    pub fn changes(&self) -> bool {
+        self.would_be.is_some() && self.would_be != self.role_now
+    }
+}
+
 /// Who a change reaches and what it stops, as the admin confirms it.
 #[derive(Clone, Debug)]
 pub struct SsoPreview {
@@ -99,6 +138,10 @@ pub struct SsoPreview {
     pub affected: Vec<Affected>,
     /// Tokens of those who must sign in, by owner then name.
     pub tokens: Vec<(Username, AccessToken)>,
+    /// For a mapping: every member's role under it, from their last sign-in.
+    pub roles: Vec<RoleOutcome>,
+    /// For a mapping: the newest configuration's test sign-in under it.
+    pub test_sign_in: Option<RoleOutcome>,
 }
 
 impl SsoPreview {
@@ -175,7 +218,58 @@ pub(crate) fn affected_by(change: &SsoChange, now: &Reach<'_>) -> (SsoMode, Vec<
             }
             (now.mode, people.into_values().collect())
         }
+        // A mapping reaches nobody new: it changes roles, previewed apart.
+        SsoChange::Mapping { .. } => (now.mode, Vec::new()),
     }
+}
+
+/// The role `mapping` gives one set of claims (already as the mapping reads
+/// them), or the organization's default role when no value matches.
+fn role_under(mapping: &RoleMapping, default_role: Role, input: &Value) -> (Role, Vec<String>) {
+    match mapping.evaluate(input) {
+        Some(found) => (found.role, found.values),
+        None => (default_role, Vec::new()),
+    }
+}
+
+/// Every member's role under `mapping`, from the claims of their last
+/// sign-in: a pure function, tested without a database.
+pub(crate) fn roles_under(
+    mapping: &RoleMapping,
+    default_role: Role,
+    members: &[Member],
+    claims: &[SignInClaims],
+) -> Vec<RoleOutcome> {
+    let by_user: HashMap<UserId, &SignInClaims> = claims.iter().map(|c| (c.user, c)).collect();
+    members
+        .iter()
+        .map(|m| {
+            let recorded = by_user.get(&m.user);
+            let input = recorded
+                .and_then(|c| c.claims.as_deref())
+                .and_then(|text| serde_json::from_str::<Value>(text).ok());
+            let (would_be, matched) = match &input {
+                Some(input) => {
+                    let (role, matched) = role_under(mapping, default_role, input);
+                    (Some(role), matched)
+                }
+                None => (None, Vec::new()),
+            };
+            RoleOutcome {
+                username: m.username.clone(),
+                role_now: Some(m.role),
+                would_be,
+                matched,
+                signed_in_at: recorded.map(|c| c.recorded_at),
+            }
+        })
+        .collect()
+}
+
+/// What is kept of a sign-in for the mapping preview: the claims as the
+/// mapping reads them, or `None` beyond [`MAX_KEPT_CLAIMS_BYTES`].
+pub(crate) fn kept_claims(config: &SsoConfig, claims: &Value) -> Option<String> {
+    Some(mapping_input(config, claims).to_string()).filter(|t| t.len() <= MAX_KEPT_CLAIMS_BYTES)
 }
 
 impl Hub {
@@ -189,6 +283,19 @@ impl Hub {
     ) -> ServiceResult<SsoPreview> {
         let org = self.org_admin(caller, name).await?;
         let state = self.store.org_sso(org.id).await?;
+        if let SsoChange::Mapping { path, roles } = &change {
+            let mapping = RoleMapping::parse(path, &parse_role_lines(roles)?)?;
+            let (roles, test_sign_in) = self.roles_preview(&org, &mapping).await?;
+            return Ok(SsoPreview {
+                change,
+                mode_before: state.mode,
+                mode_after: state.mode,
+                affected: Vec::new(),
+                tokens: Vec::new(),
+                roles,
+                test_sign_in,
+            });
+        }
         let members = self.store.members(org.id).await?;
         let mut domain_users = Vec::new();
         for domain in self.store.sso_domains(org.id).await? {
@@ -198,7 +305,7 @@ impl Hub {
             SsoChange::AddDomain { domain } => {
                 self.store.users_in_email_domain(domain.as_str()).await?
             }
-            SsoChange::Enable { .. } => Vec::new(),
+            SsoChange::Enable { .. } | SsoChange::Mapping { .. } => Vec::new(),
         };
         let mut live_sessions: HashMap<UserId, Timestamp> = HashMap::new();
         for session in self
@@ -243,7 +350,60 @@ impl Hub {
             mode_after,
             affected,
             tokens,
+            roles: Vec::new(),
+            test_sign_in: None,
         })
+    }
+
+    /// Members' roles under `mapping`, and the newest configuration's test
+    /// sign-in under it.
+    async fn roles_preview(
+        &self,
+        org: &Org,
+        mapping: &RoleMapping,
+    ) -> ServiceResult<(Vec<RoleOutcome>, Option<RoleOutcome>)> {
+        let members = self.store.members(org.id).await?;
+        let claims = self.store.sign_in_claims_of_org(org.id).await?;
+        let roles = roles_under(mapping, org.default_role, &members, &claims);
+        let Some(config) = self.store.latest_sso_config(org.id).await? else {
+            return Ok((roles, None));
+        };
+        let (Some(result), Some(tester), Some(at)) =
+            (&config.test_result, config.tested_by, config.tested_at)
+        else {
+            return Ok((roles, None));
+        };
+        let Some(tester) = self.store.user_by_id(tester).await? else {
+            return Ok((roles, None));
+        };
+        let Ok(sent) = serde_json::from_str::<Value>(result) else {
+            return Ok((roles, None));
+        };
+        let (would_be, matched) =
+            role_under(mapping, org.default_role, &mapping_input(&config, &sent));
+        let test = RoleOutcome {
+            role_now: self.store.role_of(org.id, tester.id).await?,
+            username: tester.username,
+            would_be: Some(would_be),
+            matched,
+            signed_in_at: Some(at),
+        };
+        Ok((roles, Some(test)))
+    }
+
+    /// Keeps what the IdP sent at a member's sign-in for the mapping preview.
+    pub(crate) async fn keep_sign_in_claims(
+        &self,
+        org: &Org,
+        user: &User,
+        config: &SsoConfig,
+        claims: &Value,
+    ) -> ServiceResult<()> {
+        let kept = kept_claims(config, claims);
+        self.store
+            .record_sign_in_claims(org.id, user.id, kept.as_deref(), self.clock.now())
+            .await?;
+        Ok(())
     }
 }
 
@@ -391,37 +551,119 @@ mod tests {
 
     #[test]
     fn changes_are_read_from_the_query_and_bad_ones_name_their_field() {
+        let parse = |pairs: &[(&'static str, &'static str)]| {
+            let pairs = pairs.to_vec();
+            SsoChange::parse(move |key| pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v))
+        };
         assert_eq!(
-            SsoChange::parse(Some("enable"), None, None),
+            parse(&[("change", "enable")]),
             Ok(SsoChange::Enable {
                 mode: SsoMode::Enforced
             })
         );
         assert_eq!(
-            SsoChange::parse(Some("enable"), Some("optional"), None),
+            parse(&[("change", "enable"), ("mode", "optional")]),
             Ok(SsoChange::Enable {
                 mode: SsoMode::Optional
             })
         );
         let field = |r: Result<SsoChange, FieldError>| r.unwrap_err().field;
         assert_eq!(
-            field(SsoChange::parse(Some("enable"), Some("off"), None)),
+            field(parse(&[("change", "enable"), ("mode", "off")])),
             "mode"
         );
+        assert_eq!(field(parse(&[("change", "disable")])), "change");
+        assert_eq!(field(parse(&[])), "change");
         assert_eq!(
-            field(SsoChange::parse(Some("disable"), None, None)),
-            "change"
-        );
-        assert_eq!(field(SsoChange::parse(None, None, None)), "change");
-        assert_eq!(
-            field(SsoChange::parse(Some("add-domain"), None, Some("co.uk"))),
+            field(parse(&[("change", "add-domain"), ("domain", "co.uk")])),
             "domain"
         );
         assert_eq!(
-            SsoChange::parse(Some("add-domain"), None, Some("Acme.TEST")),
+            parse(&[("change", "add-domain"), ("domain", "Acme.TEST")]),
             Ok(SsoChange::AddDomain {
                 domain: EmailDomain::parse("acme.test").unwrap()
             })
         );
+    }
+
+    fn claims(id: i64, username: &str, json: Option<&str>, at: i64) -> SignInClaims {
+        SignInClaims {
+            user: UserId(id),
+            username: name(username),
+            claims: json.map(str::to_owned),
+            recorded_at: Timestamp::from_unix(at),
+        }
+    }
+
+    #[test]
+    fn a_mapping_gives_each_member_the_role_of_their_last_sign_in() {
+        let mapping = RoleMapping::parse(
+            "$.groups[*]",
+            &parse_role_lines("eng-admins = admin\neng = write").unwrap(),
+        )
+        .unwrap();
+        let members = [
+            member(1, "alice", Role::Admin),
+            member(2, "bob", Role::Read),
+            member(3, "carol", Role::Write),
+            member(4, "dave", Role::Read),
+            member(5, "erin", Role::Read),
+        ];
+        let recorded = [
+            claims(1, "alice", Some(r#"{"groups":["eng","eng-admins"]}"#), 10),
+            claims(2, "bob", Some(r#"{"groups":["eng"]}"#), 11),
+            claims(3, "carol", Some(r#"{"groups":["sales"]}"#), 12),
+            // dave's claims were too large to keep; erin never signed in.
+            claims(4, "dave", None, 13),
+        ];
+        let outcomes = roles_under(&mapping, Role::Read, &members, &recorded);
+        let seen: Vec<(String, Option<Role>, bool)> = outcomes
+            .iter()
+            .map(|o| (o.username.to_string(), o.would_be, o.changes()))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("alice".into(), Some(Role::Admin), false),
+                ("bob".into(), Some(Role::Write), true),
+                ("carol".into(), Some(Role::Read), true),
+                ("dave".into(), None, false),
+                ("erin".into(), None, false),
+            ]
+        );
+        assert_eq!(outcomes[0].matched, vec!["eng", "eng-admins"]);
+        assert!(outcomes[2].matched.is_empty(), "no match: the default role");
+        assert_eq!(outcomes[1].signed_in_at, Some(Timestamp::from_unix(11)));
+        assert_eq!(outcomes[4].signed_in_at, None);
+    }
+
+    #[test]
+    fn a_mapping_change_carries_its_path_and_lines_and_reaches_nobody_new() {
+        let change = SsoChange::parse(|key| match key {
+            "change" => Some("mapping"),
+            "path" => Some("$.groups[*]"),
+            "roles" => Some("a = admin"),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(
+            change,
+            SsoChange::Mapping {
+                path: "$.groups[*]".into(),
+                roles: "a = admin".into()
+            }
+        );
+        let members = [member(1, "alice", Role::Admin)];
+        let (mode, people) = affected_by(
+            &change,
+            &Reach {
+                mode: SsoMode::Enforced,
+                members: &members,
+                domain_users: &[],
+                new_domain_users: &[],
+                live_sessions: &HashMap::new(),
+            },
+        );
+        assert_eq!((mode, people), (SsoMode::Enforced, vec![]));
     }
 }

@@ -194,6 +194,25 @@ fn shorten(text: &str) -> String {
     text.chars().take(64).collect()
 }
 
+/// Reads the table as an admin types it: one `value = role` per line
+/// (the last `=` splits, so values may contain `=`); blank lines are skipped.
+pub fn parse_role_lines(raw: &str) -> Result<Vec<(String, String)>, FieldError> {
+    let mut entries = Vec::new();
+    for (n, line) in raw.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Some((value, role)) = line.rsplit_once('=') else {
+            return Err(FieldError::new(
+                "roles",
+                format!("line {}: write one `value = role` per line", n + 1),
+            ));
+        };
+        entries.push((value.trim().to_owned(), role.trim().to_owned()));
+    }
+    Ok(entries)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

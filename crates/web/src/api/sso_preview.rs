@@ -5,7 +5,7 @@ use crate::auth::Auth;
 use crate::forms::org_name;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
-use orgsso_service::sso::preview::{Affected, SsoChange, SsoPreview};
+use orgsso_service::sso::preview::{Affected, RoleOutcome, SsoChange, SsoPreview};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
@@ -15,14 +15,51 @@ use utoipa::{IntoParams, ToSchema};
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // Documents the query; the handler reads it leniently.
 pub(super) struct PreviewQuery {
-    /// `enable` (also a switch of mode while SSO is on) or `add-domain`.
-    #[param(pattern = "^(enable|add-domain)$")]
+    /// `enable` (also a switch of mode while SSO is on), `add-domain` or `mapping`.
+    #[param(pattern = "^(enable|add-domain|mapping)$")]
     change: String,
     /// With `enable`: `enforced` (the default) or `optional`.
     #[param(pattern = "^(enforced|optional)$")]
     mode: Option<String>,
     /// With `add-domain`: the email domain.
     domain: Option<String>,
+    /// With `mapping`: the JSON path (RFC 9535) of the role mapping to preview.
+    path: Option<String>,
+    /// With `mapping`: its table, one `value = role` per line.
+    roles: Option<String>,
+}
+
+/// The role a mapping would give one member (or the admin's test sign-in).
+#[derive(Serialize, ToSchema)]
+pub(super) struct RoleOutcomeView {
+    username: String,
+    /// Their role now.
+    #[schema(pattern = "^(read|contributor|write|admin)$", required = true)]
+    role: Option<String>,
+    /// The role the mapping gives; null when no sign-in of theirs is recorded
+    /// (the mapping applies at their next).
+    #[schema(pattern = "^(read|contributor|write|admin)$", required = true)]
+    would_be: Option<String>,
+    /// Whether the role changes at their next sign-in.
+    changes: bool,
+    /// The table's values the path found (none: the default role).
+    matched: Vec<String>,
+    /// The sign-in the outcome is read from.
+    #[schema(format = DateTime, required = true)]
+    signed_in_at: Option<String>,
+}
+
+impl RoleOutcomeView {
+    fn of(o: &RoleOutcome) -> Self {
+        Self {
+            username: o.username.to_string(),
+            role: o.role_now.map(|r| r.as_str().to_owned()),
+            would_be: o.would_be.map(|r| r.as_str().to_owned()),
+            changes: o.changes(),
+            matched: o.matched.clone(),
+            signed_in_at: o.signed_in_at.map(|at| at.to_rfc3339()),
+        }
+    }
 }
 
 /// Someone the change reaches.
@@ -59,7 +96,7 @@ pub(super) struct StoppedTokenView {
 /// Who a change reaches and what it stops; nothing changes until the change itself is made.
 #[derive(Serialize, ToSchema)]
 pub(super) struct SsoPreviewView {
-    #[schema(pattern = "^(enable|add-domain)$")]
+    #[schema(pattern = "^(enable|add-domain|mapping)$")]
     change: String,
     #[schema(pattern = "^(off|optional|enforced)$")]
     mode_before: String,
@@ -69,6 +106,11 @@ pub(super) struct SsoPreviewView {
     affected: Vec<AffectedView>,
     /// By owner, then name.
     tokens_stopped: Vec<StoppedTokenView>,
+    /// With `mapping`: every member's role under it, from their last sign-in, by username.
+    roles: Vec<RoleOutcomeView>,
+    /// With `mapping`: the newest configuration's test sign-in under it.
+    #[schema(required = true)]
+    test_sign_in: Option<RoleOutcomeView>,
 }
 
 impl AffectedView {
@@ -104,13 +146,16 @@ impl SsoPreviewView {
                     last_used_at: t.last_used_at.map(|at| at.to_rfc3339()),
                 })
                 .collect(),
+            roles: preview.roles.iter().map(RoleOutcomeView::of).collect(),
+            test_sign_in: preview.test_sign_in.as_ref().map(RoleOutcomeView::of),
         }
     }
 }
 
 /// Preview an SSO change (admin): who will have to sign in through the IdP, and which access tokens stop reaching the organization
 ///
-/// 422 naming the field for an unknown change or mode, or a domain that cannot be tied.
+/// 422 naming the field for an unknown change or mode, a domain that cannot be tied, or a
+/// mapping that could not be saved.
 #[utoipa::path(get, path = "/orgs/{org}/sso/preview", tag = "sso", params(("org" = String, Path, description = "Organization name"), PreviewQuery), security(("bearer" = []), ("session" = [])), responses((status = 200, description = "The preview", body = SsoPreviewView)))]
 pub(super) async fn sso_preview(
     auth: Auth,
@@ -118,11 +163,7 @@ pub(super) async fn sso_preview(
     Path(org): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    let change = SsoChange::parse(
-        query.get("change").map(String::as_str),
-        query.get("mode").map(String::as_str),
-        query.get("domain").map(String::as_str),
-    )?;
+    let change = SsoChange::parse(|key| query.get(key).map(String::as_str))?;
     let preview = app
         .hub
         .sso_preview(&auth.caller, &org_name(&org)?, change)

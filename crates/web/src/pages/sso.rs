@@ -964,23 +964,6 @@ struct RoleMappingForm {
 
 /// The `roles` field of the form: `value = role` lines (the last `=` splits,
 /// so values may hold one); blank lines are skipped.
-fn role_lines(raw: &str) -> Result<Vec<(String, String)>, orgsso_core::FieldError> {
-    let mut entries = Vec::new();
-    for (n, line) in raw.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let Some((value, role)) = line.rsplit_once('=') else {
-            return Err(orgsso_core::FieldError::new(
-                "roles",
-                format!("line {}: write one `value = role` per line", n + 1),
-            ));
-        };
-        entries.push((value.trim().to_owned(), role.trim().to_owned()));
-    }
-    Ok(entries)
-}
-
 async fn save_role_mapping(
     auth: Auth,
     State(app): State<AppState>,
@@ -988,7 +971,8 @@ async fn save_role_mapping(
     CsrfForm(form): CsrfForm<RoleMappingForm>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    let entries = role_lines(&form.roles).map_err(WebError::from)?;
+    let entries =
+        orgsso_service::sso::role_mapping::parse_role_lines(&form.roles).map_err(WebError::from)?;
     app.hub
         .set_role_mapping(&auth.caller, &name, &form.path, &entries)
         .await?;

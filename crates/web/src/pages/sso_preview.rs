@@ -1,6 +1,7 @@
-//! The SSO preview page: before enabling SSO or tying another email domain,
-//! the admin sees who the change reaches and which access tokens stop, and
-//! confirms by submitting the change from here.
+//! The SSO preview page: before enabling SSO, tying another email domain or
+//! saving a role mapping, the admin sees who the change reaches, which
+//! access tokens stop and which roles change, and confirms by submitting the
+//! change from here.
 
 use super::{render, Chrome};
 use crate::auth::Auth;
@@ -13,7 +14,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use orgsso_core::{FieldError, SsoMode};
-use orgsso_service::sso::preview::{Effect, SsoChange, SsoPreview};
+use orgsso_service::sso::preview::{Effect, RoleOutcome, SsoChange, SsoPreview};
 use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
@@ -38,10 +39,21 @@ struct TokenRow {
     last_used: String,
 }
 
+struct RoleRow {
+    username: String,
+    now: String,
+    would_be: String,
+    /// Why: the values the path found, or the default role, or no sign-in yet.
+    because: String,
+    changes: bool,
+}
+
 /// The form that makes the change, with the fields it needs.
 struct Confirm {
     action: String,
     fields: Vec<(&'static str, String)>,
+    /// A role mapping's table, shown as it will be saved.
+    roles_text: Option<String>,
     button: String,
 }
 
@@ -54,6 +66,9 @@ struct PreviewPage {
     outcome: String,
     people: Vec<PersonRow>,
     tokens: Vec<TokenRow>,
+    mapping: bool,
+    roles: Vec<RoleRow>,
+    test_sign_in: Option<RoleRow>,
     confirm: Confirm,
 }
 
@@ -65,8 +80,7 @@ async fn preview_page(
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
     let arg = |key: &str| query.get(key).map(String::as_str);
-    let change =
-        SsoChange::parse(arg("change"), arg("mode"), arg("domain")).map_err(WebError::from)?;
+    let change = SsoChange::parse(arg).map_err(WebError::from)?;
     let settings = format!("/organizations/{name}/settings/sso");
     let (title, confirm) = match &change {
         SsoChange::Enable { mode } => {
@@ -86,6 +100,7 @@ async fn preview_page(
                         ("config_id", config.to_string()),
                         ("mode", mode.to_string()),
                     ],
+                    roles_text: None,
                     button: format!("Confirm: enable SSO, {mode}"),
                 },
             )
@@ -95,10 +110,21 @@ async fn preview_page(
             Confirm {
                 action: format!("{settings}/domains"),
                 fields: vec![("domain", domain.to_string())],
+                roles_text: None,
                 button: format!("Confirm: add @{domain}"),
             },
         ),
+        SsoChange::Mapping { path, roles } => (
+            "Save the role mapping".to_owned(),
+            Confirm {
+                action: format!("{settings}/role-mapping"),
+                fields: vec![("path", path.clone())],
+                roles_text: Some(roles.clone()),
+                button: "Confirm: save the role mapping".to_owned(),
+            },
+        ),
     };
+    let mapping = matches!(change, SsoChange::Mapping { .. });
     let preview = app.hub.sso_preview(&auth.caller, &name, change).await?;
     Ok(render(&PreviewPage {
         chrome: Chrome::new(&auth),
@@ -131,12 +157,41 @@ async fn preview_page(
                     .map_or_else(|| "never".to_owned(), |at| at.to_rfc3339()),
             })
             .collect(),
+        mapping,
+        roles: preview.roles.iter().map(role_row).collect(),
+        test_sign_in: preview.test_sign_in.as_ref().map(role_row),
         confirm,
     }))
 }
 
+fn role_row(o: &RoleOutcome) -> RoleRow {
+    let role =
+        |r: Option<orgsso_core::Role>| r.map_or_else(|| "none".to_owned(), |r| r.to_string());
+    RoleRow {
+        username: o.username.to_string(),
+        now: role(o.role_now),
+        would_be: o
+            .would_be
+            .map_or_else(|| "set at their next sign-in".to_owned(), |r| r.to_string()),
+        because: match (&o.would_be, o.signed_in_at) {
+            (None, None) => "no sign-in through the IdP recorded yet".to_owned(),
+            (None, Some(_)) => "what the IdP sent last time was too large to keep".to_owned(),
+            (Some(_), _) if o.matched.is_empty() => "no value matched: the default role".to_owned(),
+            (Some(_), _) => format!("matched {}", o.matched.join(", ")),
+        },
+        changes: o.changes(),
+    }
+}
+
 /// The one sentence the admin reads before confirming.
 fn outcome(preview: &SsoPreview, org: &str) -> String {
+    if let SsoChange::Mapping { .. } = preview.change {
+        let changing = preview.roles.iter().filter(|r| r.changes()).count();
+        return format!(
+            "{changing} {} will get a new role at their next sign-in through the identity provider; nobody else is affected until they sign in.",
+            plural(changing, "member", "members"),
+        );
+    }
     let stopped = preview.count(|e| *e == Effect::MustSignIn);
     let tokens = preview.tokens.len();
     match preview.mode_after {
