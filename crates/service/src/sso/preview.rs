@@ -666,4 +666,32 @@ mod tests {
         );
         assert_eq!((mode, people), (SsoMode::Enforced, vec![]));
     }
+
+    #[test]
+    fn claims_beyond_the_cap_are_recorded_as_not_kept() {
+        let config = SsoConfig {
+            id: orgsso_store::SsoConfigId(1),
+            org: orgsso_core::OrgId(1),
+            protocol: orgsso_store::SsoProtocol::Oidc,
+            settings: "{}".into(),
+            secret_ciphertext: None,
+            created_by: None,
+            created_at: Timestamp::from_unix(0),
+            tested_at: None,
+            test_result: None,
+            tested_by: None,
+            tested_identity_matches: false,
+        };
+        let small = serde_json::json!({"groups": ["eng"]});
+        assert_eq!(
+            kept_claims(&config, &small).as_deref(),
+            Some(r#"{"groups":["eng"]}"#)
+        );
+        let groups: Vec<String> = (0..MAX_KEPT_CLAIMS_BYTES / 8)
+            .map(|n| format!("g{n:07}"))
+            .collect();
+        let large = serde_json::json!({ "groups": groups });
+        assert!(large.to_string().len() > MAX_KEPT_CLAIMS_BYTES);
+        assert_eq!(kept_claims(&config, &large), None);
+    }
 }
