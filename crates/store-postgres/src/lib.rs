@@ -15,6 +15,7 @@ const NON_ASCII_EMAILS: &str =
 const UPDATE_EMAIL_ADDRESS: &str = "UPDATE emails SET address = $1 WHERE id = $2";
 use std::str::FromStr;
 
+mod audit;
 mod error;
 mod insight;
 mod orgs;

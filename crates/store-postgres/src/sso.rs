@@ -6,15 +6,15 @@
 //! COMMITTED, so no method reads before it writes.
 
 use crate::error::db;
-use crate::rows::{self, audit_columns, org_sso_columns, sso_config_columns, sso_request_columns};
+use crate::rows::{self, org_sso_columns, sso_config_columns, sso_request_columns};
 use crate::users::found;
 use crate::PostgresStore;
 use async_trait::async_trait;
 use orgsso_core::{OrgId, OrgName, SsoMode, Timestamp, UserId};
 use orgsso_store::{
-    AuditEntry, NewAuditEntry, NewSpKey, NewSsoConfig, OrgSso, SpKey, SpKeyUse, SsoConfig,
-    SsoConfigId, SsoDomain, SsoOptions, SsoPrompt, SsoRequest, SsoSession, SsoStore,
-    SsoTestOutcome, StoreError, StoreResult, ViewerInOrg,
+    NewSpKey, NewSsoConfig, OrgSso, SpKey, SpKeyUse, SsoConfig, SsoConfigId, SsoDomain, SsoOptions,
+    SsoPrompt, SsoRequest, SsoSession, SsoStore, SsoTestOutcome, StoreError, StoreResult,
+    ViewerInOrg,
 };
 use orgsso_store::{RoleSource, SsoIdentityRecord, SsoSignIn, SsoUserEntry, StoredRoleMapping};
 
@@ -468,37 +468,6 @@ impl SsoStore for PostgresStore {
         .await
         .map_err(db)?;
         Ok(done.rows_affected() == 1)
-    }
-
-    async fn append_audit(&self, entry: NewAuditEntry) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO sso_audit (org_id, at, actor_id, event, detail) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(entry.org.0)
-        .bind(entry.at.unix())
-        .bind(entry.actor.map(|user| user.0))
-        .bind(&entry.event)
-        .bind(&entry.detail)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(())
-    }
-
-    async fn audit_log(&self, org: OrgId, limit: u32) -> StoreResult<Vec<AuditEntry>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            audit_columns!(),
-            " FROM sso_audit WHERE org_id = $1 ORDER BY at DESC, id DESC LIMIT $2"
-        ))
-        .bind(org.0)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(rows::audit)
-        .collect()
     }
 
     async fn put_failed_response(

@@ -17,6 +17,7 @@ const UPDATE_EMAIL_ADDRESS: &str = "UPDATE emails SET address = ? WHERE id = ?";
 use std::str::FromStr;
 use std::time::Duration;
 
+mod audit;
 mod error;
 mod insight;
 mod orgs;

@@ -7,9 +7,9 @@ use orgsso_core::{
     TokenScope, UserId, Username, Visibility,
 };
 use orgsso_store::{
-    AccessToken, AuditEntry, EmailRecord, Member, Org, OrgSso, OutboxMail, Owner, Repo,
-    SessionRecord, SsoConfig, SsoConfigId, SsoDomain, SsoPrompt, SsoProtocol, SsoPurpose,
-    SsoRequest, SsoSession, StoreResult, User, ViewerInOrg,
+    AccessToken, EmailRecord, Member, Org, OrgSso, OutboxMail, Owner, Repo, SessionRecord,
+    SsoConfig, SsoConfigId, SsoDomain, SsoPrompt, SsoProtocol, SsoPurpose, SsoRequest, SsoSession,
+    StoreResult, User, ViewerInOrg,
 };
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite};
@@ -283,24 +283,6 @@ pub(crate) fn sso_request(row: &SqliteRow) -> StoreResult<SsoRequest> {
         created_at: time(row, "created_at")?,
         expires_at: time(row, "expires_at")?,
         cancelled: get(row, "cancelled")?,
-    })
-}
-
-macro_rules! audit_columns {
-    () => {
-        "id, org_id, at, actor_id, event, detail"
-    };
-}
-pub(crate) use audit_columns;
-
-pub(crate) fn audit(row: &SqliteRow) -> StoreResult<AuditEntry> {
-    Ok(AuditEntry {
-        id: get(row, "id")?,
-        org: OrgId(get(row, "org_id")?),
-        at: time(row, "at")?,
-        actor: get::<Option<i64>>(row, "actor_id")?.map(UserId),
-        event: get(row, "event")?,
-        detail: get(row, "detail")?,
     })
 }
 

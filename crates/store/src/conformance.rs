@@ -123,6 +123,7 @@ macro_rules! conformance_suite {
             concurrent_assertions_with_one_id_are_accepted_once,
             the_same_assertion_id_from_another_issuer_is_distinct,
             audit_log_is_newest_first_and_per_org,
+            audit_pages_filter_and_continue_from_a_cursor,
             the_last_failed_response_is_replaced,
             secrets_round_trip_as_bytes,
             sp_keys_are_created_once_per_use,
@@ -3073,9 +3074,13 @@ pub async fn audit_log_is_newest_first_and_per_org(store: &dyn Store) {
     let entry = |org: OrgId, at: Timestamp, actor: Option<UserId>, event: &str| NewAuditEntry {
         org,
         at,
+        actor_kind: ActorKind::User,
         actor,
         event: event.to_owned(),
+        target: None,
+        outcome: AuditOutcome::Success,
         detail: format!("{event} detail"),
+        details: "{}".into(),
     };
     for new in [
         entry(acme.id, at(1), Some(alice.id), "sso.config_saved"),
@@ -3098,9 +3103,13 @@ pub async fn audit_log_is_newest_first_and_per_org(store: &dyn Store) {
             id: log[1].id,
             org: acme.id,
             at: at(3),
+            actor_kind: ActorKind::User,
             actor: None,
             event: "sso.login_failed".into(),
+            target: None,
+            outcome: AuditOutcome::Success,
             detail: "sso.login_failed detail".into(),
+            details: "{}".into(),
         }
     );
     assert_eq!(log[0].actor, Some(alice.id));
@@ -3672,5 +3681,196 @@ pub async fn sign_in_claims_are_replaced_and_listed_for_current_members(store: &
         store
             .record_sign_in_claims(OrgId(globex.id.0 + 1000), bob.id, None, at(5))
             .await,
+    );
+}
+
+pub async fn audit_pages_filter_and_continue_from_a_cursor(store: &dyn Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let acme = org(store, "acme", alice.id).await;
+    let globex = org(store, "globex", alice.id).await;
+    let entry = |org: OrgId,
+                 n: i64,
+                 kind: ActorKind,
+                 actor: Option<UserId>,
+                 event: &str,
+                 target: Option<&str>,
+                 outcome: AuditOutcome| NewAuditEntry {
+        org,
+        at: at(n),
+        actor_kind: kind,
+        actor,
+        event: event.to_owned(),
+        target: target.map(str::to_owned),
+        outcome,
+        detail: format!("entry {n}"),
+        details: format!(r#"{{"n":{n}}}"#),
+    };
+    use AuditOutcome::{Failure, Success};
+    for new in [
+        entry(
+            acme.id,
+            1,
+            ActorKind::User,
+            Some(alice.id),
+            "sso.config_saved",
+            None,
+            Success,
+        ),
+        entry(
+            acme.id,
+            2,
+            ActorKind::SignIn,
+            Some(bob.id),
+            "sso.login_failed",
+            Some("bob"),
+            Failure,
+        ),
+        entry(
+            globex.id,
+            3,
+            ActorKind::SignIn,
+            Some(bob.id),
+            "sso.login_failed",
+            Some("bob"),
+            Failure,
+        ),
+        entry(
+            acme.id,
+            4,
+            ActorKind::User,
+            Some(alice.id),
+            "sso.sessions_revoked",
+            Some("bob"),
+            Success,
+        ),
+        entry(
+            acme.id,
+            5,
+            ActorKind::Operator,
+            None,
+            "sso.break_glass",
+            None,
+            Success,
+        ),
+        entry(
+            acme.id,
+            6,
+            ActorKind::SignIn,
+            Some(bob.id),
+            "sso.login",
+            Some("bob"),
+            Success,
+        ),
+    ] {
+        store.append_audit(new).await.unwrap();
+    }
+    let page = |query: AuditQuery| async move {
+        store
+            .audit_page(
+                acme.id,
+                &AuditQuery {
+                    limit: 100,
+                    ..query
+                },
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.detail.clone())
+            .collect::<Vec<_>>()
+    };
+    let all = store
+        .audit_page(
+            acme.id,
+            &AuditQuery {
+                limit: 100,
+                ..AuditQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 5, "globex's entry stays out");
+    assert_eq!(all[1].actor_kind, ActorKind::SignIn);
+    assert_eq!(all[1].target.as_deref(), Some("bob"));
+    assert_eq!(all[1].outcome, Failure);
+    assert_eq!(all[1].details, r#"{"n":2}"#);
+    assert_eq!(all[3].actor_kind, ActorKind::Operator);
+    assert_eq!(all[3].actor, None);
+
+    assert_eq!(
+        page(AuditQuery {
+            event: Some("sso.login_failed".into()),
+            ..Default::default()
+        })
+        .await,
+        ["entry 2"]
+    );
+    assert_eq!(
+        page(AuditQuery {
+            outcome: Some(Success),
+            ..Default::default()
+        })
+        .await,
+        ["entry 1", "entry 4", "entry 5", "entry 6"]
+    );
+    // A user's entries: those they caused and those about them.
+    assert_eq!(
+        page(AuditQuery {
+            user: Some((bob.id, "bob".into())),
+            ..Default::default()
+        })
+        .await,
+        ["entry 2", "entry 4", "entry 6"]
+    );
+    assert_eq!(
+        page(AuditQuery {
+            since: Some(at(2)),
+            until: Some(at(5)),
+            ..Default::default()
+        })
+        .await,
+        ["entry 2", "entry 4"]
+    );
+    // Pages continue after (oldest first) or before (newest first) a cursor.
+    let first = store
+        .audit_page(
+            acme.id,
+            &AuditQuery {
+                limit: 2,
+                ..AuditQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        first.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>(),
+        ["entry 1", "entry 2"]
+    );
+    assert_eq!(
+        page(AuditQuery {
+            cursor: Some(first[1].id),
+            ..Default::default()
+        })
+        .await,
+        ["entry 4", "entry 5", "entry 6"]
+    );
+    assert_eq!(
+        page(AuditQuery {
+            cursor: Some(all[3].id),
+            newest_first: true,
+            ..Default::default()
+        })
+        .await,
+        ["entry 4", "entry 2", "entry 1"]
+    );
+    assert_eq!(
+        page(AuditQuery {
+            event: Some("sso.login".into()),
+            outcome: Some(Failure),
+            ..Default::default()
+        })
+        .await,
+        Vec::<String>::new()
     );
 }

@@ -14,12 +14,14 @@ use orgsso_core::{
     Username, Visibility,
 };
 
+mod audit;
 mod canonical_emails;
 pub mod conformance;
 mod insight;
 mod records;
 mod sso;
 
+pub use audit::*;
 pub use canonical_emails::{canonical_rewrite, rewrite_outcome};
 pub use insight::*;
 pub use records::*;
@@ -199,6 +201,7 @@ pub trait Store:
     + OutboxStore
     + SsoStore
     + SsoInsightStore
+    + AuditStore
 {
     /// Readiness: the database answers.
     async fn ping(&self) -> StoreResult<()>;

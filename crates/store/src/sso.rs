@@ -215,18 +215,6 @@ pub struct SsoRequest {
     pub cancelled: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuditEntry {
-    pub id: i64,
-    pub org: OrgId,
-    pub at: Timestamp,
-    pub actor: Option<UserId>,
-    /// A stable event name: `sso.config_saved`, `sso.login_failed`, …
-    pub event: String,
-    /// Human-readable detail: for failures, exactly which check failed.
-    pub detail: String,
-}
-
 /// What an SP key pair of an organization is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SpKeyUse {
@@ -377,15 +365,6 @@ pub struct StoredRoleMapping {
     pub updated_at: Timestamp,
 }
 
-#[derive(Clone, Debug)]
-pub struct NewAuditEntry {
-    pub org: OrgId,
-    pub at: Timestamp,
-    pub actor: Option<UserId>,
-    pub event: String,
-    pub detail: String,
-}
-
 #[async_trait]
 pub trait SsoStore: Send + Sync {
     async fn create_sso_config(&self, new: NewSsoConfig) -> StoreResult<SsoConfig>;
@@ -487,10 +466,6 @@ pub trait SsoStore: Send + Sync {
         expires_at: Timestamp,
         now: Timestamp,
     ) -> StoreResult<bool>;
-
-    async fn append_audit(&self, entry: NewAuditEntry) -> StoreResult<()>;
-    /// Newest first.
-    async fn audit_log(&self, org: OrgId, limit: u32) -> StoreResult<Vec<AuditEntry>>;
 
     /// Keeps the last refused SAML response of an org, so an admin can re-check it after editing.
     async fn put_failed_response(

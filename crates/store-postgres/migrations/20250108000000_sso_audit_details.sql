@@ -1,0 +1,38 @@
+-- A structured SSO audit log: who acted (a user in the hub, the operator,
+-- or an SSO sign-in), what the entry is about, whether it succeeded, and
+-- its facts as a JSON object next to the human-readable detail. Entries
+-- written before keep their text and read as a user's successful action.
+ALTER TABLE sso_audit ADD COLUMN actor_kind TEXT NOT NULL DEFAULT 'user'
+    CONSTRAINT sso_audit_actor_kind_check CHECK (actor_kind IN ('user', 'operator', 'sign_in'));
+ALTER TABLE sso_audit ADD COLUMN target TEXT COLLATE "C";
+ALTER TABLE sso_audit ADD COLUMN outcome TEXT NOT NULL DEFAULT 'success'
+    CONSTRAINT sso_audit_outcome_check CHECK (outcome IN ('success', 'failure'));
+ALTER TABLE sso_audit ADD COLUMN details TEXT NOT NULL DEFAULT '{}';
+UPDATE sso_audit SET outcome = 'failure', actor_kind = 'sign_in' WHERE event = 'sso.login_failed';
+
+-- Pages and exports walk one org's entries in id order, filtered by event.
+CREATE INDEX sso_audit_org_id ON sso_audit (org_id, id);
+CREATE INDEX sso_audit_org_event ON sso_audit (org_id, event, id);
+
+-- Append-only for the application: no entry changes or goes away, except
+-- what the schema's own foreign keys do (an account deleted: its id is
+-- cleared; an organization deleted: its log goes with it).
+CREATE FUNCTION sso_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE'
+       AND NEW.actor_id IS NULL
+       AND (NEW.id, NEW.org_id, NEW.at, NEW.actor_kind, NEW.event, NEW.target,
+            NEW.outcome, NEW.detail, NEW.details)
+           IS NOT DISTINCT FROM
+           (OLD.id, OLD.org_id, OLD.at, OLD.actor_kind, OLD.event, OLD.target,
+            OLD.outcome, OLD.detail, OLD.details) THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'DELETE' AND NOT EXISTS (SELECT 1 FROM orgs WHERE id = OLD.org_id) THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION 'the SSO audit log is append-only';
+END
+$$;
+CREATE TRIGGER sso_audit_append_only BEFORE UPDATE OR DELETE ON sso_audit
+    FOR EACH ROW EXECUTE FUNCTION sso_audit_append_only();
