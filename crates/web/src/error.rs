@@ -6,11 +6,12 @@
 //! is not JSON or too large, a method the path does not have) get the same
 //! shapes through [`uniform_errors`].
 
+use crate::error_page::{self, ErrorPage};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use orgsso_core::{Denied, FieldError};
 use orgsso_service::ServiceError;
@@ -203,22 +204,17 @@ impl IntoResponse for PageError {
             err,
             WebError::Service(ServiceError::Denied(Denied::LoginRequired))
         ) {
-            return Redirect::to("/login").into_response();
+            return error_page::to_login();
         }
         if let WebError::Service(ServiceError::SsoRequired(required)) = err {
-            return crate::pages::sso_prompt_response(required);
+            return error_page::sso_prompt_response(required);
         }
         let status = err.status();
-        let page = crate::pages::ErrorPage::new(status, err.public_message());
+        let page = ErrorPage::new(status, err.public_message());
         let mut response = (status, page).into_response();
         err.add_retry_after(&mut response);
         response
     }
-}
-
-/// What a page URL nobody serves answers: a real 404 page.
-pub async fn page_not_found() -> Response {
-    PageError(WebError::Service(ServiceError::NotFound("page"))).into_response()
 }
 
 /// Longest body of a framework refusal read back to reuse its wording.
