@@ -1,6 +1,6 @@
 //! The pages an error answers a browser with: the error page itself, the
 //! prompt to sign in through an organization's IdP, and the way to the log-in
-//! page. [`PageError`](crate::error::PageError) renders through them; they
+//! page. `PageError` renders through them; they
 //! know no handler and no error type of this crate.
 
 use crate::chrome::{render_with, sso_start_path, Chrome};
@@ -50,6 +50,11 @@ pub async fn page_not_found() -> Response {
 /// The answer to a page that needs a signed-in user.
 pub fn to_login() -> Response {
     Redirect::to("/login").into_response()
+}
+
+/// The log-in page, which brings the browser back to `next` afterwards.
+pub fn login_path(next: &str) -> String {
+    format!("/login?next={}", orgsso_saml::percent_encode(next))
 }
 
 /// The page a member without a live SSO session gets instead of the

@@ -9,6 +9,7 @@ mod sso;
 pub use account::parse_signup;
 
 pub use crate::chrome::{render, render_with, sso_start_path, Chrome, SsoBanner};
+pub use crate::error_page::login_path;
 
 use crate::auth::Auth;
 use crate::error_page::{sso_prompt, SsoPromptOf};

@@ -673,15 +673,8 @@ async fn start_login(
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
     if auth.user().is_none() {
-        let next = format!(
-            "/organizations/{name}/sso?return_to={}",
-            orgsso_saml::percent_encode(&q.return_to)
-        );
-        return Ok(Redirect::to(&format!(
-            "/login?next={}",
-            orgsso_saml::percent_encode(&next)
-        ))
-        .into_response());
+        let next = super::sso_start_path(name.as_str(), &q.return_to);
+        return Ok(Redirect::to(&super::login_path(&next)).into_response());
     }
     let idp_url = app
         .hub
@@ -776,11 +769,7 @@ async fn consume(
         }
         // Not signed in to the hub: sign in first, then start from our side.
         let next = format!("/organizations/{name}/sso");
-        return Ok(Redirect::to(&format!(
-            "/login?next={}",
-            orgsso_saml::percent_encode(&next)
-        ))
-        .into_response());
+        return Ok(Redirect::to(&super::login_path(&next)).into_response());
     }
     let finished = app
         .hub
@@ -850,11 +839,7 @@ async fn oidc_callback(
     let name = org_name(&org)?;
     if auth.user().is_none() {
         let next = format!("/organizations/{name}/sso");
-        return Ok(Redirect::to(&format!(
-            "/login?next={}",
-            orgsso_saml::percent_encode(&next)
-        ))
-        .into_response());
+        return Ok(Redirect::to(&super::login_path(&next)).into_response());
     }
     let finished = app.hub.oidc_callback(&auth.caller, &name, &params).await;
     finish_sign_in(&auth, &app, &name, finished).await
