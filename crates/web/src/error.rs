@@ -81,6 +81,16 @@ impl WebError {
         }
     }
 
+    /// The status when a form is shown again with this error above it. An
+    /// identity provider refused while saving its settings is for the admin
+    /// to fix in the form, a 422; refusing a sign-in stays a 403.
+    pub fn form_status(&self) -> StatusCode {
+        match self {
+            WebError::Service(ServiceError::SsoRefused(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+            other => other.status(),
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             WebError::Csrf => "csrf",

@@ -807,11 +807,6 @@ async fn save_oidc(
                 max_age: form.max_age,
                 prompt_login: form.prompt_login,
             };
-            let status = if err.status() == StatusCode::FORBIDDEN {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                err.status()
-            };
             let page = sso_page(
                 &auth,
                 &app,
@@ -822,7 +817,7 @@ async fn save_oidc(
                 None,
             )
             .await?;
-            Ok(render_with(status, &page))
+            Ok(render_with(err.form_status(), &page))
         }
         Err(err) => Err(err.into()),
     }
