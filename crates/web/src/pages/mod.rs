@@ -2,6 +2,7 @@
 //! precompute links, labels and flags.
 
 mod account;
+mod form_again;
 mod orgs;
 mod repos;
 mod sso;

@@ -2,6 +2,7 @@
 //! test, enable/disable, options, audit), the member's sign-in start, and the
 //! SAML endpoints (SP metadata, Assertion Consumer Service).
 
+use super::form_again::form_again;
 use super::{options as select_options, render, render_with, Chrome, Done, Notice, SelectOption};
 use crate::auth::Auth;
 use crate::error::{PageError, WebError};
@@ -497,7 +498,6 @@ async fn save_saml(
     match app.hub.save_saml_config(&auth.caller, &name, input).await {
         Ok(saved) => Ok(Redirect::to(&saved.test_url).into_response()),
         Err(err @ ServiceError::Invalid(_)) => {
-            let err = WebError::from(err);
             let values = FormValues {
                 idp_sso_url: form.idp_sso_url,
                 idp_entity_id: form.idp_entity_id,
@@ -508,17 +508,10 @@ async fn save_saml(
                 sign_authn_requests: form.sign_authn_requests.is_some(),
                 jit_domains: form.jit_domains,
             };
-            let page = sso_page(
-                &auth,
-                &app,
-                &name,
-                Chrome::new(&auth).with_error(err.public_message()),
-                Some(values),
-                None,
-                None,
-            )
-            .await?;
-            Ok(render_with(err.status(), &page))
+            form_again(&auth, err.into(), |chrome| {
+                sso_page(&auth, &app, &name, chrome, Some(values), None, None)
+            })
+            .await
         }
         Err(err) => Err(err.into()),
     }
@@ -792,7 +785,6 @@ async fn save_oidc(
     {
         Ok(saved) => Ok(Redirect::to(&saved.test_url).into_response()),
         Err(err @ (ServiceError::Invalid(_) | ServiceError::SsoRefused(_))) => {
-            let err = WebError::from(err);
             let values = OidcFormValues {
                 issuer_url: form.issuer_url,
                 client_id: form.client_id,
@@ -807,17 +799,10 @@ async fn save_oidc(
                 max_age: form.max_age,
                 prompt_login: form.prompt_login,
             };
-            let page = sso_page(
-                &auth,
-                &app,
-                &name,
-                Chrome::new(&auth).with_error(err.public_message()),
-                None,
-                Some(values),
-                None,
-            )
-            .await?;
-            Ok(render_with(err.form_status(), &page))
+            form_again(&auth, err.into(), |chrome| {
+                sso_page(&auth, &app, &name, chrome, None, Some(values), None)
+            })
+            .await
         }
         Err(err) => Err(err.into()),
     }
