@@ -201,15 +201,29 @@ struct SsoPage {
     role_mapping_roles: String,
 }
 
+/// What the settings page shows beyond the saved state: a form as it was
+/// submitted when saving it failed, or the outcome of a recheck.
+#[derive(Default)]
+struct SsoPageExtras {
+    /// The SAML form as typed; `None` fills it from the newest configuration.
+    saml_form: Option<FormValues>,
+    /// The OIDC form as typed; `None` fills it from the newest configuration.
+    oidc_form: Option<OidcFormValues>,
+    recheck: Option<String>,
+}
+
 async fn sso_page(
     auth: &Auth,
     app: &AppState,
     name: &OrgName,
     chrome: Chrome,
-    form: Option<FormValues>,
-    oidc_form: Option<OidcFormValues>,
-    recheck: Option<String>,
+    extras: SsoPageExtras,
 ) -> Result<SsoPage, PageError> {
+    let SsoPageExtras {
+        saml_form: form,
+        oidc_form,
+        recheck,
+    } = extras;
     let overview = app.hub.sso_overview(&auth.caller, name).await?;
     let now = app.hub.now();
     let sp = app.hub.saml_endpoints(&overview.org.name);
@@ -459,7 +473,7 @@ async fn settings_page(
     let name = org_name(&org)?;
     let chrome = Chrome::new(&auth).with_notice(q.notice());
     Ok(render(
-        &sso_page(&auth, &app, &name, chrome, None, None, None).await?,
+        &sso_page(&auth, &app, &name, chrome, SsoPageExtras::default()).await?,
     ))
 }
 
@@ -508,8 +522,12 @@ async fn save_saml(
                 sign_authn_requests: form.sign_authn_requests.is_some(),
                 jit_domains: form.jit_domains,
             };
+            let extras = SsoPageExtras {
+                saml_form: Some(values),
+                ..Default::default()
+            };
             form_again(&auth, err.into(), |chrome| {
-                sso_page(&auth, &app, &name, chrome, Some(values), None, None)
+                sso_page(&auth, &app, &name, chrome, extras)
             })
             .await
         }
@@ -639,16 +657,11 @@ async fn recheck(
         Ok(assertion) => format!("Accepted now: NameID {} from {}. Test and enable the configuration so members can sign in.", assertion.name_id, assertion.issuer),
         Err(reason) => format!("Still refused: {reason}"),
     };
-    let page = sso_page(
-        &auth,
-        &app,
-        &name,
-        Chrome::new(&auth),
-        None,
-        None,
-        Some(outcome),
-    )
-    .await?;
+    let extras = SsoPageExtras {
+        recheck: Some(outcome),
+        ..Default::default()
+    };
+    let page = sso_page(&auth, &app, &name, Chrome::new(&auth), extras).await?;
     Ok(render(&page))
 }
 
@@ -799,8 +812,12 @@ async fn save_oidc(
                 max_age: form.max_age,
                 prompt_login: form.prompt_login,
             };
+            let extras = SsoPageExtras {
+                oidc_form: Some(values),
+                ..Default::default()
+            };
             form_again(&auth, err.into(), |chrome| {
-                sso_page(&auth, &app, &name, chrome, None, Some(values), None)
+                sso_page(&auth, &app, &name, chrome, extras)
             })
             .await
         }
