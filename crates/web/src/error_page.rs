@@ -1,7 +1,7 @@
 //! The pages an error answers a browser with: the error page itself, the
 //! prompt to sign in through an organization's IdP, and the way to the log-in
-//! page. `PageError` renders through them; they
-//! know no handler and no error type of this crate.
+//! page. `PageError` renders through them; they know no handler and no error
+//! type of this crate.
 
 use crate::chrome::{render_with, sso_start_path, Chrome};
 use askama::Template;

@@ -28,6 +28,8 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::middleware::from_fn(return_to_requested_page))
 }
 
+// Built here, not in `chrome`: the error pages share that module, and the
+// errors sit below `auth`, so it cannot know the caller.
 impl Chrome {
     /// The chrome of a page for this request's caller: their name in the
     /// header and their CSRF token in its forms.
