@@ -269,4 +269,14 @@ mod tests {
             "/alice/models/bert?done=repo-saved"
         );
     }
+
+    #[test]
+    fn the_page_to_return_to_is_percent_encoded_into_the_log_in_path() {
+        let next = sso_start_path("acme", "/organizations/acme/members?a=b&c");
+        assert_eq!(
+            login_path(&next),
+            "/login?next=%2Forganizations%2Facme%2Fsso%3Freturn_to%3D\
+             %252Forganizations%252Facme%252Fmembers%253Fa%253Db%2526c"
+        );
+    }
 }
