@@ -78,7 +78,7 @@ async fn create_org(
     };
     match attempt.await {
         Ok(org) => Ok(Notice::OrgCreated.redirect(&format!("/organizations/{}", org.name))),
-        // Someone not signed in is sent to log in, not shown the form.
+        // Only a signed-in user sees the form again; anyone else gets the error itself.
         Err(err) if auth.user().is_some() => {
             form_again(&auth, err, |chrome| async {
                 Ok(NewOrgPage {

@@ -113,7 +113,7 @@ async fn create_repo(
     };
     match attempt.await {
         Ok(repo) => Ok(Redirect::to(&repo_href(&repo)).into_response()),
-        // Someone not signed in is sent to log in, not shown the form.
+        // Only a signed-in user sees the form again; anyone else gets the error itself.
         Err(err) if auth.user().is_some() => {
             form_again(&auth, err, |chrome| async {
                 Ok(NewRepoPage {
