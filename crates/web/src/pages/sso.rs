@@ -2,6 +2,7 @@
 //! test, enable/disable, options, audit), the member's sign-in start, and the
 //! SAML endpoints (SP metadata, Assertion Consumer Service).
 
+use super::form_again::form_again;
 use super::{options as select_options, render, render_with, Chrome, Done, Notice, SelectOption};
 use crate::auth::Auth;
 use crate::error::{PageError, WebError};
@@ -200,15 +201,29 @@ struct SsoPage {
     role_mapping_roles: String,
 }
 
+/// What the settings page shows beyond the saved state: a form as it was
+/// submitted when saving it failed, or the outcome of a recheck.
+#[derive(Default)]
+struct SsoPageExtras {
+    /// The SAML form as typed; `None` fills it from the newest configuration.
+    saml_form: Option<FormValues>,
+    /// The OIDC form as typed; `None` fills it from the newest configuration.
+    oidc_form: Option<OidcFormValues>,
+    recheck: Option<String>,
+}
+
 async fn sso_page(
     auth: &Auth,
     app: &AppState,
     name: &OrgName,
     chrome: Chrome,
-    form: Option<FormValues>,
-    oidc_form: Option<OidcFormValues>,
-    recheck: Option<String>,
+    extras: SsoPageExtras,
 ) -> Result<SsoPage, PageError> {
+    let SsoPageExtras {
+        saml_form: form,
+        oidc_form,
+        recheck,
+    } = extras;
     let overview = app.hub.sso_overview(&auth.caller, name).await?;
     let now = app.hub.now();
     let sp = app.hub.saml_endpoints(&overview.org.name);
@@ -458,7 +473,7 @@ async fn settings_page(
     let name = org_name(&org)?;
     let chrome = Chrome::new(&auth).with_notice(q.notice());
     Ok(render(
-        &sso_page(&auth, &app, &name, chrome, None, None, None).await?,
+        &sso_page(&auth, &app, &name, chrome, SsoPageExtras::default()).await?,
     ))
 }
 
@@ -497,7 +512,6 @@ async fn save_saml(
     match app.hub.save_saml_config(&auth.caller, &name, input).await {
         Ok(saved) => Ok(Redirect::to(&saved.test_url).into_response()),
         Err(err @ ServiceError::Invalid(_)) => {
-            let err = WebError::from(err);
             let values = FormValues {
                 idp_sso_url: form.idp_sso_url,
                 idp_entity_id: form.idp_entity_id,
@@ -508,17 +522,14 @@ async fn save_saml(
                 sign_authn_requests: form.sign_authn_requests.is_some(),
                 jit_domains: form.jit_domains,
             };
-            let page = sso_page(
-                &auth,
-                &app,
-                &name,
-                Chrome::new(&auth).with_error(err.public_message()),
-                Some(values),
-                None,
-                None,
-            )
-            .await?;
-            Ok(render_with(err.status(), &page))
+            let extras = SsoPageExtras {
+                saml_form: Some(values),
+                ..Default::default()
+            };
+            form_again(&auth, err.into(), |chrome| {
+                sso_page(&auth, &app, &name, chrome, extras)
+            })
+            .await
         }
         Err(err) => Err(err.into()),
     }
@@ -646,16 +657,11 @@ async fn recheck(
         Ok(assertion) => format!("Accepted now: NameID {} from {}. Test and enable the configuration so members can sign in.", assertion.name_id, assertion.issuer),
         Err(reason) => format!("Still refused: {reason}"),
     };
-    let page = sso_page(
-        &auth,
-        &app,
-        &name,
-        Chrome::new(&auth),
-        None,
-        None,
-        Some(outcome),
-    )
-    .await?;
+    let extras = SsoPageExtras {
+        recheck: Some(outcome),
+        ..Default::default()
+    };
+    let page = sso_page(&auth, &app, &name, Chrome::new(&auth), extras).await?;
     Ok(render(&page))
 }
 
@@ -673,15 +679,8 @@ async fn start_login(
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
     if auth.user().is_none() {
-        let next = format!(
-            "/organizations/{name}/sso?return_to={}",
-            orgsso_saml::percent_encode(&q.return_to)
-        );
-        return Ok(Redirect::to(&format!(
-            "/login?next={}",
-            orgsso_saml::percent_encode(&next)
-        ))
-        .into_response());
+        let next = super::sso_start_path(name.as_str(), &q.return_to);
+        return Ok(Redirect::to(&super::login_path(&next)).into_response());
     }
     let idp_url = app
         .hub
@@ -776,11 +775,7 @@ async fn consume(
         }
         // Not signed in to the hub: sign in first, then start from our side.
         let next = format!("/organizations/{name}/sso");
-        return Ok(Redirect::to(&format!(
-            "/login?next={}",
-            orgsso_saml::percent_encode(&next)
-        ))
-        .into_response());
+        return Ok(Redirect::to(&super::login_path(&next)).into_response());
     }
     let finished = app
         .hub
@@ -803,7 +798,6 @@ async fn save_oidc(
     {
         Ok(saved) => Ok(Redirect::to(&saved.test_url).into_response()),
         Err(err @ (ServiceError::Invalid(_) | ServiceError::SsoRefused(_))) => {
-            let err = WebError::from(err);
             let values = OidcFormValues {
                 issuer_url: form.issuer_url,
                 client_id: form.client_id,
@@ -818,22 +812,14 @@ async fn save_oidc(
                 max_age: form.max_age,
                 prompt_login: form.prompt_login,
             };
-            let status = if err.status() == StatusCode::FORBIDDEN {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                err.status()
+            let extras = SsoPageExtras {
+                oidc_form: Some(values),
+                ..Default::default()
             };
-            let page = sso_page(
-                &auth,
-                &app,
-                &name,
-                Chrome::new(&auth).with_error(err.public_message()),
-                None,
-                Some(values),
-                None,
-            )
-            .await?;
-            Ok(render_with(status, &page))
+            form_again(&auth, err.into(), |chrome| {
+                sso_page(&auth, &app, &name, chrome, extras)
+            })
+            .await
         }
         Err(err) => Err(err.into()),
     }
@@ -850,11 +836,7 @@ async fn oidc_callback(
     let name = org_name(&org)?;
     if auth.user().is_none() {
         let next = format!("/organizations/{name}/sso");
-        return Ok(Redirect::to(&format!(
-            "/login?next={}",
-            orgsso_saml::percent_encode(&next)
-        ))
-        .into_response());
+        return Ok(Redirect::to(&super::login_path(&next)).into_response());
     }
     let finished = app.hub.oidc_callback(&auth.caller, &name, &params).await;
     finish_sign_in(&auth, &app, &name, finished).await
