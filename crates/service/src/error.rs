@@ -95,7 +95,7 @@ impl ServiceError {
             ServiceError::LastAdmin => "last_admin",
             ServiceError::Precondition(_) => "precondition",
             ServiceError::InvalidLink => "invalid_link",
-            ServiceError::SsoRefused(refusal) => refusal.code,
+            ServiceError::SsoRefused(refusal) => refusal.code(),
             ServiceError::SsoRequired(_) => "sso_required",
             ServiceError::DomainClaimed { .. } => "domain_claimed",
             ServiceError::Store(StoreError::Unavailable(_)) => "unavailable",

@@ -2,14 +2,12 @@
 //! and the organization's role mapping: the checks and role sync a login
 //! sign-in runs, and the admin's unlink and mapping settings.
 
+use super::refusal::AssertedSubject;
 use super::role_mapping::RoleMapping;
-use super::{saml, SsoIdentity, SsoRefusal};
+use super::{saml, SignInError, SsoIdentity, SsoRefusal};
 use crate::{Caller, Hub, ServiceError, ServiceResult};
 use orgsso_core::{OrgName, Role, Timestamp, Username};
-use orgsso_store::{
-    Org, RoleSource, SsoConfig, SsoIdentityRecord, SsoUserEntry, StoreError, StoredRoleMapping,
-    User,
-};
+use orgsso_store::{Org, RoleSource, SsoConfig, SsoUserEntry, StoreError, StoredRoleMapping, User};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -86,10 +84,14 @@ impl Hub {
         user: &User,
         issuer: &str,
         identity: &SsoIdentity,
-    ) -> ServiceResult<Result<(), SsoRefusal>> {
+    ) -> Result<(), SignInError> {
         if let Some(linked) = self.store.sso_identity(org.id, user.id).await? {
             if linked.issuer != issuer || linked.subject != identity.subject {
-                return Ok(Err(subject_changed(user, issuer, identity, Some(&linked))));
+                return Err(SsoRefusal::SubjectChanged {
+                    asserted: asserted_subject(user, issuer, identity),
+                    linked: Some((linked.subject, linked.issuer)),
+                }
+                .into());
             }
         }
         if let Some(other) = self
@@ -99,16 +101,14 @@ impl Hub {
         {
             if other.user != user.id {
                 let owner = self.store.user_by_id(other.user).await?;
-                let owner = owner.map(|u| u.username.to_string());
-                return Ok(Err(subject_linked_elsewhere(
-                    user,
-                    issuer,
-                    identity,
-                    owner.as_deref(),
-                )));
+                return Err(SsoRefusal::SubjectLinkedElsewhere {
+                    asserted: asserted_subject(user, issuer, identity),
+                    owner: owner.map(|u| u.username.to_string()),
+                }
+                .into());
             }
         }
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// The role the org's mapping gives this sign-in, or `None` when the
@@ -317,38 +317,16 @@ pub(crate) fn identity_issuer(claims: &Value) -> String {
         .to_owned()
 }
 
-pub(crate) fn subject_changed(
+/// Who the IdP said signed in, as a subject refusal names it.
+pub(crate) fn asserted_subject(
     user: &User,
     issuer: &str,
     identity: &SsoIdentity,
-    linked: Option<&SsoIdentityRecord>,
-) -> SsoRefusal {
-    let was = linked
-        .map(|l| format!("subject {} of {}", l.subject, l.issuer))
-        .unwrap_or_else(|| "another subject".to_owned());
-    SsoRefusal {
-        code: "sso.subject_changed",
-        member_message: "Your identity provider signed you in as a different person than before for this account. An organization admin must unlink your previous SSO identity before you can sign in this way.".into(),
-        admin_detail: format!(
-            "{} is linked to {was}, but the IdP asserted subject {} of {issuer} ({}); unlink the identity to allow it",
-            user.username, identity.subject, identity.email
-        ),
-    }
-}
-
-pub(crate) fn subject_linked_elsewhere(
-    user: &User,
-    issuer: &str,
-    identity: &SsoIdentity,
-    owner: Option<&str>,
-) -> SsoRefusal {
-    let owner = owner.unwrap_or("another member");
-    SsoRefusal {
-        code: "sso.subject_linked_elsewhere",
-        member_message: "The identity you signed in with at the identity provider belongs to another account of this organization. Sign out at the identity provider and sign in there as yourself.".into(),
-        admin_detail: format!(
-            "subject {} of {issuer} ({}) is linked to {owner}, so it cannot sign in {}",
-            identity.subject, identity.email, user.username
-        ),
-    }
+) -> Box<AssertedSubject> {
+    Box::new(AssertedSubject {
+        account: user.username.clone(),
+        subject: identity.subject.clone(),
+        issuer: issuer.to_owned(),
+        email: identity.email.clone(),
+    })
 }

@@ -6,12 +6,15 @@
 mod identities;
 pub use identities::SsoUserRow;
 pub mod oidc;
+mod refusal;
+pub(crate) use refusal::SignInError;
+pub use refusal::SsoRefusal;
 pub mod role_mapping;
 pub mod saml;
 pub mod sp_keys;
 
 use crate::{Caller, Hub, ServiceError, ServiceResult};
-use identities::{identity_issuer, subject_changed, subject_linked_elsewhere};
+use identities::{asserted_subject, identity_issuer};
 use orgsso_core::{Action, EmailDomain, FieldError, OrgName, SsoMode, Timestamp, UserId, Username};
 use orgsso_store::{
     AuditEntry, NewAuditEntry, Org, OrgSso, RoleSource, SsoConfig, SsoConfigId, SsoDomain,
@@ -25,21 +28,6 @@ pub const SSO_REQUEST_TTL_S: i64 = 10 * 60;
 /// How recent the enabling admin's own test must be (B6): long enough to
 /// read the claims and press Enable, short enough that it proves today's IdP.
 pub const ENABLE_AFTER_TEST_WITHIN_S: i64 = 60 * 60;
-
-/// Why an SSO sign-in was refused: what the member is told, and the exact
-/// check for the admin (audit log, settings page).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SsoRefusal {
-    pub code: &'static str,
-    pub member_message: String,
-    pub admin_detail: String,
-}
-
-impl std::fmt::Display for SsoRefusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.member_message)
-    }
-}
 
 /// A configuration just saved, and the IdP URL that tests it.
 #[derive(Clone, Debug)]
@@ -501,7 +489,7 @@ impl Hub {
         caller: &Caller,
         org: &Org,
         handle: &str,
-    ) -> ServiceResult<Option<SsoRequest>> {
+    ) -> Result<Option<SsoRequest>, SignInError> {
         // Our handles: 64 hex characters (SAML) or 43 base64url characters (OIDC state).
         if !(43..=64).contains(&handle.len())
             || !handle
@@ -530,20 +518,15 @@ impl Hub {
         match request {
             Some(request) if request.org == org.id && caller.viewer.id() == Some(request.user) => {
                 if request.cancelled && request.purpose == SsoPurpose::Login {
-                    let refusal = changed_during_sign_in(request.config);
-                    return Err(self.refuse_sso(org, caller.viewer.id(), refusal).await);
+                    return Err(SsoRefusal::ChangedDuringSignIn {
+                        config: request.config,
+                    }
+                    .into());
                 }
                 Ok(Some(request))
             }
-            _ => {
-                let refusal = SsoRefusal {
-                    code: "sso.request_mismatch",
-                    member_message: "This sign-in was started in another browser session or for another organization. Start it again from the organization's page.".into(),
-                    admin_detail: "the sign-in response belongs to a request started by another hub session or organization".into(),
-                };
-                // Audited like every other refused sign-in (B5).
-                Err(self.refuse_sso(org, caller.viewer.id(), refusal).await)
-            }
+            // Audited like every other refused sign-in (B5).
+            _ => Err(SsoRefusal::RequestMismatch.into()),
         }
     }
 
@@ -557,21 +540,19 @@ impl Hub {
         // A store failure propagates: an outage must not look like a mismatch.
         let emails = self.store.emails_of(user.id).await?;
         let asserted_lower = crate::accounts::canonical_email(asserted);
-        Ok(match emails.iter().find(|e| e.address.as_str() == asserted_lower) {
-            Some(e) if e.is_verified() => Ok(()),
-            Some(_) => Err(SsoRefusal {
-                code: "sso.email_not_verified",
-                member_message: format!("Your identity provider says you are {asserted_lower}. That address is on your account but not verified yet: open the link we mailed to it (Settings → Emails → Resend link), then sign in again."),
-                admin_detail: format!("the IdP asserted {asserted_lower}, which is not verified on the account {}", user.username),
-            }),
-            None => Err(SsoRefusal {
-                code: "sso.email_mismatch",
-                // Most often the browser is signed in at the IdP as someone else (a
-                // colleague, a second account): say that first, then how to add the address.
-                member_message: format!("Your identity provider says you are {asserted_lower}, which is not an email of your account {}. If that is someone else's account, sign out at the identity provider and sign in there as yourself, then start again from the organization's page. If the address is yours, add it in Settings → Emails, verify it, then sign in again.", user.username),
-                admin_detail: format!("the IdP asserted {asserted_lower}, which is not an email of the account {}", user.username),
-            }),
-        })
+        Ok(
+            match emails.iter().find(|e| e.address.as_str() == asserted_lower) {
+                Some(e) if e.is_verified() => Ok(()),
+                Some(_) => Err(SsoRefusal::EmailNotVerified {
+                    asserted: asserted_lower,
+                    account: user.username.clone(),
+                }),
+                None => Err(SsoRefusal::EmailMismatch {
+                    asserted: asserted_lower,
+                    account: user.username.clone(),
+                }),
+            },
+        )
     }
 
     /// Finishes a verified sign-in. A test records the outcome on the
@@ -584,7 +565,7 @@ impl Hub {
         caller: &Caller,
         finished: SignInFinished<'_>,
         identity: SsoIdentity,
-    ) -> ServiceResult<SsoFinished> {
+    ) -> Result<SsoFinished, SignInError> {
         let SignInFinished {
             user,
             org,
@@ -619,7 +600,8 @@ impl Hub {
                 if let Err(refusal) = &email_check {
                     detail.push_str(&format!(
                         "; {} cannot enable it: {}",
-                        user.username, refusal.admin_detail
+                        user.username,
+                        refusal.admin_detail()
                     ));
                 }
                 // The test itself passes; the admin learns their sign-ins would not.
@@ -629,7 +611,7 @@ impl Hub {
                     if let Err(refusal) = required.check(&identity.claims) {
                         detail.push_str(&format!(
                             "; sign-ins like this one will be refused: {}",
-                            refusal.admin_detail
+                            refusal.admin_detail()
                         ));
                     }
                 }
@@ -646,25 +628,17 @@ impl Hub {
                 })
             }
             SsoPurpose::Login => {
-                if let Err(refusal) = email_check {
-                    return Err(self.refuse_sso(org, Some(user.id), refusal).await);
-                }
+                email_check?;
                 // Every OIDC sign-in, members included, must carry the required claim.
                 if let Some(required) =
                     oidc::OidcSettings::from_config(config).and_then(|s| s.required_claim)
                 {
-                    if let Err(refusal) = required.check(&identity.claims) {
-                        return Err(self.refuse_sso(org, Some(user.id), refusal).await);
-                    }
+                    required.check(&identity.claims)?;
                 }
                 let state = self.store.org_sso(org.id).await?;
                 let issuer = identity_issuer(&identity.claims);
-                if let Err(refusal) = self
-                    .check_sso_subject(org, user, &issuer, &identity)
-                    .await?
-                {
-                    return Err(self.refuse_sso(org, Some(user.id), refusal).await);
-                }
+                self.check_sso_subject(org, user, &issuer, &identity)
+                    .await?;
                 let mapped = self.mapped_role(org, config, &identity.claims).await?;
                 let current_role = self.store.role_of(org.id, user.id).await?;
                 let mut role_source = match &mapped {
@@ -679,18 +653,14 @@ impl Hub {
                 };
                 if current_role.is_none() {
                     if !state.jit_membership {
-                        let refusal = SsoRefusal {
-                            code: "sso.not_a_member",
-                            member_message: format!("You signed in through the identity provider, but you are not a member of {} and it does not add members automatically. Ask one of its admins to add you.", org.name),
-                            admin_detail: format!("{} ({}) is not a member and just-in-time membership is off", user.username, identity.email),
-                        };
-                        return Err(self.refuse_sso(org, Some(user.id), refusal).await);
+                        return Err(SsoRefusal::NotAMember {
+                            org: org.name.clone(),
+                            account: user.username.clone(),
+                            email: identity.email.clone(),
+                        }
+                        .into());
                     }
-                    if let Err(refusal) =
-                        self.check_jit_domain(org, config, &identity.email).await?
-                    {
-                        return Err(self.refuse_sso(org, Some(user.id), refusal).await);
-                    }
+                    self.check_jit_domain(org, config, &identity.email).await?;
                     // Just-in-time membership with the mapped or the org's default role.
                     let (role, cause) = match &mapped {
                         Some((role, _, cause)) => (*role, cause.clone()),
@@ -733,16 +703,23 @@ impl Hub {
                     })
                     .await;
                 // A concurrent sign-in linked first: the database decides, as the checks above would.
-                let refusal = match recorded {
-                    Ok(true) => None,
-                    Ok(false) => Some(subject_changed(user, &issuer, &identity, None)),
+                match recorded {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        return Err(SsoRefusal::SubjectChanged {
+                            asserted: asserted_subject(user, &issuer, &identity),
+                            linked: None,
+                        }
+                        .into())
+                    }
                     Err(StoreError::Conflict(_)) => {
-                        Some(subject_linked_elsewhere(user, &issuer, &identity, None))
+                        return Err(SsoRefusal::SubjectLinkedElsewhere {
+                            asserted: asserted_subject(user, &issuer, &identity),
+                            owner: None,
+                        }
+                        .into())
                     }
                     Err(e) => return Err(e.into()),
-                };
-                if let Some(refusal) = refusal {
-                    return Err(self.refuse_sso(org, Some(user.id), refusal).await);
                 }
                 // The org's timeout applies at every request (so lowering it
                 // shortens open sessions); the row keeps the IdP's limit.
@@ -766,8 +743,7 @@ impl Hub {
                 match opened {
                     Ok(()) => {}
                     Err(StoreError::NotFound) => {
-                        let refusal = changed_during_sign_in(config.id);
-                        return Err(self.refuse_sso(org, Some(user.id), refusal).await);
+                        return Err(SsoRefusal::ChangedDuringSignIn { config: config.id }.into());
                     }
                     Err(other) => return Err(other.into()),
                 }
@@ -872,22 +848,21 @@ impl Hub {
         org: &Org,
         config: &SsoConfig,
         email: &str,
-    ) -> ServiceResult<Result<(), SsoRefusal>> {
+    ) -> Result<(), SignInError> {
         let own = saml::SamlSettings::from_config(config)
             .map(|s| s.jit_domains)
             .or_else(|| oidc::OidcSettings::from_config(config).map(|s| s.jit_domains))
             .unwrap_or_default();
-        let (allowed, whose) = if own.is_empty() {
-            let org_domains: Vec<String> = self
-                .store
+        let own_list = !own.is_empty();
+        let allowed = if own_list {
+            own
+        } else {
+            self.store
                 .sso_domains(org.id)
                 .await?
                 .into_iter()
                 .map(|d| d.domain)
-                .collect();
-            (org_domains, "the organization's SSO email domains")
-        } else {
-            (own, "the configuration's just-in-time domains")
+                .collect()
         };
         let email = crate::accounts::canonical_email(email);
         let inside = allowed.is_empty()
@@ -895,34 +870,36 @@ impl Hub {
                 EmailDomain::parse(domain).is_ok_and(|domain| domain.matches_email(&email))
             });
         if inside {
-            return Ok(Ok(()));
+            return Ok(());
         }
-        Ok(Err(SsoRefusal {
-            code: "sso.jit_domain_not_allowed",
-            member_message: format!("You signed in through the identity provider as {email}, but {} only adds members automatically from its own email domains. Ask one of its admins to add you.", org.name),
-            admin_detail: format!("{email} is not a member and its domain is not among {whose} ({}), so just-in-time membership did not add it", allowed.join(", ")),
-        }))
+        Err(SsoRefusal::JitDomainNotAllowed {
+            org: org.name.clone(),
+            email,
+            allowed,
+            own_list,
+        }
+        .into())
     }
 
-    /// Records a refused sign-in in the audit log and turns it into the error the member sees.
-    pub(crate) async fn refuse_sso(
+    /// Ends a sign-in the IdP sent back: a refusal is recorded in the audit
+    /// log, once, and becomes the error the member sees; a failure stays the
+    /// error it is.
+    pub(crate) async fn end_sign_in(
         &self,
         org: &Org,
-        user: Option<UserId>,
-        refusal: SsoRefusal,
-    ) -> ServiceError {
-        if let Err(err) = self
-            .audit(
-                org,
-                user,
-                "sso.login_failed",
-                format!("{}: {}", refusal.code, refusal.admin_detail),
-            )
-            .await
-        {
-            return err;
+        user: &User,
+        outcome: Result<SsoFinished, SignInError>,
+    ) -> ServiceResult<SsoFinished> {
+        match outcome {
+            Ok(finished) => Ok(finished),
+            Err(SignInError::Failed(err)) => Err(err),
+            Err(SignInError::Refused(refusal)) => {
+                let detail = format!("{}: {}", refusal.code(), refusal.admin_detail());
+                self.audit(org, Some(user.id), "sso.login_failed", detail)
+                    .await?;
+                Err(ServiceError::SsoRefused(refusal))
+            }
         }
-        ServiceError::SsoRefused(refusal)
     }
 }
 
@@ -972,15 +949,6 @@ pub fn parse_jit_domains(raw: &str) -> Result<Vec<String>, FieldError> {
         ));
     }
     Ok(domains)
-}
-
-/// SSO was turned off or reconfigured while the member was at the IdP.
-fn changed_during_sign_in(config: SsoConfigId) -> SsoRefusal {
-    SsoRefusal {
-        code: "sso.changed_during_sign_in",
-        member_message: "Single sign-on for this organization was turned off or reconfigured while you were signing in. Start again from the organization's page.".into(),
-        admin_detail: format!("the sign-in started with configuration #{config}, but SSO was disabled or reconfigured before it finished"),
-    }
 }
 
 /// A sign-in whose protocol checks all passed: who, where, with which

@@ -3,11 +3,13 @@
 //! PKCE, state and nonce bound to the browser's hub session, and the
 //! callback. Protocol checks are `orgsso_oidc`'s; this wires them to the org.
 
-use super::{PendingSignIn, SavedConfig, SignInFinished, SsoFinished, SsoIdentity, SsoRefusal};
+use super::{
+    PendingSignIn, SavedConfig, SignInError, SignInFinished, SsoFinished, SsoIdentity, SsoRefusal,
+};
 use crate::{Caller, Hub, ServiceError, ServiceResult};
 use orgsso_core::{Action, FieldError, OrgId, OrgName, Secret, Timestamp};
 use orgsso_oidc::{EmailClaim, Provider, ProviderSettings, RedirectUri};
-use orgsso_store::{NewSsoConfig, Org, OrgSso, SsoConfig, SsoProtocol, SsoPurpose};
+use orgsso_store::{NewSsoConfig, Org, OrgSso, SsoConfig, SsoProtocol, SsoPurpose, User};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -104,7 +106,7 @@ impl RequiredClaim {
         if satisfied {
             return Ok(());
         }
-        let got = match found {
+        let found = match found {
             None => "the claim is absent".to_owned(),
             Some(v) => {
                 let mut text = v.to_string();
@@ -119,13 +121,10 @@ impl RequiredClaim {
                 format!("it is {text}")
             }
         };
-        Err(SsoRefusal {
-            code: "oidc.required_claim_missing",
-            member_message: "Your identity provider account is not one this organization accepts (it lacks a required claim). Sign in at the identity provider with your organization account, or ask an organization admin.".into(),
-            admin_detail: format!(
-                "the configuration requires the claim {} to be {:?} (or an array containing it), but {got}",
-                self.name, self.value
-            ),
+        Err(SsoRefusal::RequiredClaimMissing {
+            name: self.name.clone(),
+            value: self.value.clone(),
+            found,
         })
     }
 }
@@ -593,11 +592,7 @@ impl Hub {
             .secret_ciphertext
             .as_deref()
             .and_then(|sealed| self.secrets.open(sealed, &secret_context(org)))
-            .ok_or_else(|| SsoRefusal {
-                code: "oidc.secret_unreadable",
-                member_message: "The organization's SSO configuration is broken. Tell an organization admin.".into(),
-                admin_detail: "the stored client secret cannot be decrypted (was the server's secrets key changed?); save the configuration again with the secret".into(),
-            })?;
+            .ok_or(SsoRefusal::SecretUnreadable)?;
         Ok(ProviderSettings {
             issuer_url: settings.issuer_url.clone(),
             client_id: settings.client_id.clone(),
@@ -618,13 +613,10 @@ impl Hub {
         purpose: SsoPurpose,
         return_to: &str,
     ) -> ServiceResult<String> {
-        let provider = self.provider(org, &settings.issuer_url, false).await.map_err(|e| {
-            ServiceError::SsoRefused(SsoRefusal {
-                code: e.code(),
-                member_message: "The organization's identity provider cannot be reached right now. Try again later.".into(),
-                admin_detail: e.to_string(),
-            })
-        })?;
+        let provider = self
+            .provider(org, &settings.issuer_url, false)
+            .await
+            .map_err(|e| ServiceError::SsoRefused(SsoRefusal::IdpUnreachable(e)))?;
         let provider_settings = self
             .provider_settings(org, config, settings)
             .map_err(ServiceError::SsoRefused)?;
@@ -673,14 +665,20 @@ impl Hub {
             .user
             .clone()
             .ok_or(orgsso_core::Denied::LoginRequired)?;
+        let outcome = self.oidc_callback_for(caller, &org, &user, params).await;
+        self.end_sign_in(&org, &user, outcome).await
+    }
+
+    async fn oidc_callback_for(
+        &self,
+        caller: &Caller,
+        org: &Org,
+        user: &User,
+        params: &HashMap<String, String>,
+    ) -> Result<SsoFinished, SignInError> {
         let state = params.get("state").map(String::as_str).unwrap_or("");
-        let Some(request) = self.take_sso_request(caller, &org, state).await? else {
-            let rejection = orgsso_oidc::Rejection::StateMismatch;
-            return Err(self.refuse_sso(&org, Some(user.id), SsoRefusal {
-                code: rejection.code(),
-                member_message: "This sign-in was already used, took too long, or was started in another browser. Start it again from the organization's page.".into(),
-                admin_detail: rejection.to_string(),
-            }).await);
+        let Some(request) = self.take_sso_request(caller, org, state).await? else {
+            return Err(SsoRefusal::StateMismatch.into());
         };
         let config = self
             .store
@@ -690,56 +688,28 @@ impl Hub {
         let Some(settings) = OidcSettings::from_config(&config) else {
             return Err(ServiceError::Precondition(
                 "this sign-in was not started with OpenID Connect",
-            ));
-        };
-        let idp_failure = |rejection: orgsso_oidc::Rejection| {
-            SsoRefusal {
-            code: rejection.code(),
-            member_message: match &rejection {
-                orgsso_oidc::Rejection::IdpError { error, .. } if error == "access_denied" => "The identity provider did not sign you in (access denied). You are not signed in to this organization.".into(),
-                orgsso_oidc::Rejection::EmailNotVerified { .. } => "Your identity provider has not verified your email address. Verify it there, then sign in again.".into(),
-                orgsso_oidc::Rejection::AuthTooOld { .. } => "This organization asks you to have signed in at its identity provider recently, and your sign-in there is older than it allows. Start again from the organization's page and sign in at the identity provider when asked.".into(),
-                _ => "Your identity provider's answer could not be accepted, so you are not signed in. Try again; if it keeps failing, tell an organization admin (they can see the exact reason).".into(),
-            },
-            admin_detail: rejection.to_string(),
-        }
+            )
+            .into());
         };
         if let Some(error) = params.get("error") {
             let rejection = orgsso_oidc::callback_error(
                 error,
                 params.get("error_description").map(String::as_str),
             );
-            return Err(self
-                .refuse_sso(&org, Some(user.id), idp_failure(rejection))
-                .await);
+            return Err(SsoRefusal::OidcRejected(rejection).into());
         }
         let code = params.get("code").map(String::as_str).unwrap_or("");
         if code.is_empty() || code.len() > 4096 {
-            return Err(self.refuse_sso(&org, Some(user.id), SsoRefusal {
-                code: "oidc.missing_code",
-                member_message: "The identity provider sent you back without a sign-in code. Start again from the organization's page.".into(),
-                admin_detail: "the callback carried no authorization code".into(),
-            }).await);
+            return Err(SsoRefusal::MissingCode.into());
         }
-        let provider_settings = match self.provider_settings(&org, &config, &settings) {
-            Ok(p) => p,
-            Err(refusal) => return Err(self.refuse_sso(&org, Some(user.id), refusal).await),
-        };
-        let provider = match self.provider(&org, &settings.issuer_url, false).await {
-            Ok(p) => p,
-            Err(e) => {
-                let refusal = SsoRefusal { code: e.code(), member_message: "The organization's identity provider cannot be reached right now. Try again later.".into(), admin_detail: e.to_string() };
-                return Err(self.refuse_sso(&org, Some(user.id), refusal).await);
-            }
-        };
+        let provider_settings = self.provider_settings(org, &config, &settings)?;
+        let provider = self
+            .provider(org, &settings.issuer_url, false)
+            .await
+            .map_err(SsoRefusal::IdpUnreachable)?;
         // RFC 9207: a code from another IdP this browser talks to must not be replayed here.
-        if let Err(rejection) =
-            orgsso_oidc::check_callback_issuer(&provider, params.get("iss").map(String::as_str))
-        {
-            return Err(self
-                .refuse_sso(&org, Some(user.id), idp_failure(rejection))
-                .await);
-        }
+        orgsso_oidc::check_callback_issuer(&provider, params.get("iss").map(String::as_str))
+            .map_err(SsoRefusal::OidcRejected)?;
         let redirect_uri =
             RedirectUri::parse(&self.oidc_callback_url(&org.name)).map_err(|_| {
                 ServiceError::Precondition("the hub's base URL does not make a valid callback URL")
@@ -756,7 +726,7 @@ impl Hub {
         let always_userinfo = request.purpose == SsoPurpose::Login
             && self.store.role_mapping(org.id).await?.is_some();
         let http = self.http().await?;
-        let login = match orgsso_oidc::complete_reading_userinfo(
+        let login = orgsso_oidc::complete_reading_userinfo(
             http,
             &provider,
             &provider_settings,
@@ -766,14 +736,7 @@ impl Hub {
             always_userinfo,
         )
         .await
-        {
-            Ok(l) => l,
-            Err(rejection) => {
-                return Err(self
-                    .refuse_sso(&org, Some(user.id), idp_failure(rejection))
-                    .await)
-            }
-        };
+        .map_err(SsoRefusal::OidcRejected)?;
         let identity = SsoIdentity {
             subject: login.subject,
             email: login.email.to_string(),
@@ -781,8 +744,8 @@ impl Hub {
             session_not_on_or_after: None,
         };
         let finished = SignInFinished {
-            user: &user,
-            org: &org,
+            user,
+            org,
             config: &config,
             purpose: request.purpose,
             return_to: &request.return_to,

@@ -736,14 +736,14 @@ impl SsoErrorPage {
         refusal: orgsso_service::sso::SsoRefusal,
     ) -> Self {
         let detail = if app.hub.manages_sso(&auth.caller, name).await {
-            Some(format!("{} ({})", refusal.admin_detail, refusal.code))
+            Some(format!("{} ({})", refusal.admin_detail(), refusal.code()))
         } else {
             None
         };
         SsoErrorPage {
             chrome: Chrome::new(auth),
             name: name.to_string(),
-            message: refusal.member_message,
+            message: refusal.member_message(),
             detail,
         }
     }
