@@ -25,7 +25,7 @@ use orgsso_service::sso::oidc::{OidcSettings, OidcSettingsInput};
 use orgsso_service::sso::saml::{certificate_info, SamlSettings, SamlSettingsInput};
 use orgsso_service::sso::sp_keys::SpKeyRotation;
 use orgsso_service::sso::{SavedConfig, SsoOptionsUpdate};
-use orgsso_service::{RepoUpdate, ServiceError};
+use orgsso_service::{Entity, RepoUpdate, ServiceError};
 use orgsso_store::SsoConfigId;
 use orgsso_store::User;
 use serde::{Deserialize, Serialize};
@@ -109,7 +109,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The API router, with a JSON 404 for paths it does not know.
 pub fn router() -> Router<AppState> {
     let (router, _) = routes().split_for_parts();
-    router.fallback(|| async { WebError::Service(ServiceError::NotFound("endpoint")) })
+    router.fallback(|| async { WebError::Service(ServiceError::NotFound(Entity::Endpoint)) })
 }
 
 type ApiResult = Result<Response, WebError>;
@@ -135,8 +135,9 @@ fn writer(auth: &Auth) -> Result<&User, WebError> {
 }
 
 fn repo_kind(raw: &str) -> Result<RepoKind, WebError> {
-    RepoKind::parse(raw)
-        .or_else(|_| RepoKind::from_plural(raw).ok_or(ServiceError::NotFound("repository").into()))
+    RepoKind::parse(raw).or_else(|_| {
+        RepoKind::from_plural(raw).ok_or(ServiceError::NotFound(Entity::Repository).into())
+    })
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -413,7 +414,7 @@ async fn my_orgs(auth: Auth, State(app): State<AppState>) -> ApiResult {
 /// A user's public profile
 #[utoipa::path(get, path = "/users/{user}", tag = "account", params(("user" = String, Path, description = "Username")), security((), ("bearer" = []), ("session" = [])), responses((status = 200, description = "The user", body = views::User)))]
 async fn user(State(app): State<AppState>, Path(user): Path<String>) -> ApiResult {
-    let username = Username::parse(&user).map_err(|_| ServiceError::NotFound("user"))?;
+    let username = Username::parse(&user).map_err(|_| ServiceError::NotFound(Entity::User))?;
     ok(views::User::from(&app.hub.user(&username).await?))
 }
 
@@ -532,7 +533,7 @@ async fn set_role(
     ApiJson(body): ApiJson<RoleBody>,
 ) -> ApiResult {
     let role = Role::parse_field("role", &body.role)?;
-    let username = Username::parse(&user).map_err(|_| ServiceError::NotFound("member"))?;
+    let username = Username::parse(&user).map_err(|_| ServiceError::NotFound(Entity::Member))?;
     let member = app
         .hub
         .set_member_role(&auth.caller, &org_name(&org)?, &username, role)
@@ -547,7 +548,7 @@ async fn remove_member(
     State(app): State<AppState>,
     Path((org, user)): Path<(String, String)>,
 ) -> ApiResult {
-    let username = Username::parse(&user).map_err(|_| ServiceError::NotFound("member"))?;
+    let username = Username::parse(&user).map_err(|_| ServiceError::NotFound(Entity::Member))?;
     app.hub
         .remove_member(&auth.caller, &org_name(&org)?, &username)
         .await?;
@@ -712,7 +713,7 @@ async fn sso_state(auth: Auth, State(app): State<AppState>, Path(org): Path<Stri
             client_id: o.client_id,
             client_secret_set: c.secret_ciphertext.is_some(),
             scopes: o.scopes,
-            email_claim: o.email_claim,
+            email_claim: o.email_claim.to_string(),
             jit_domains: o.jit_domains,
             required_claim: o.required_claim.map(|r| views::RequiredClaim {
                 name: r.name,
@@ -732,7 +733,7 @@ async fn sso_state(auth: Auth, State(app): State<AppState>, Path(org): Path<Stri
             .map(views::SsoDomain::from)
             .collect(),
         can_enable: overview.can_enable.is_ok(),
-        can_enable_reason: overview.can_enable.err().map(str::to_owned),
+        can_enable_reason: overview.can_enable.err().map(|why| why.to_string()),
         active_config: overview.state.active_config.map(|c| c.0),
         session_timeout_s: overview.state.session_ttl_s,
         allow_idp_initiated: overview.state.allow_idp_initiated,
@@ -933,7 +934,8 @@ async fn remove_sso_domain(
     Path((org, domain)): Path<(String, String)>,
 ) -> ApiResult {
     // A domain that cannot be listed is simply not listed.
-    let domain = EmailDomain::parse(&domain).map_err(|_| ServiceError::NotFound("email domain"))?;
+    let domain =
+        EmailDomain::parse(&domain).map_err(|_| ServiceError::NotFound(Entity::EmailDomain))?;
     app.hub
         .remove_sso_domain(&auth.caller, &org_name(&org)?, &domain)
         .await?;

@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use orgsso_core::{Denied, FieldError};
-use orgsso_service::ServiceError;
+use orgsso_service::{Entity, ServiceError};
 use orgsso_store::StoreError;
 use serde_json::json;
 
@@ -218,7 +218,7 @@ impl IntoResponse for PageError {
 
 /// What a page URL nobody serves answers: a real 404 page.
 pub async fn page_not_found() -> Response {
-    PageError(WebError::Service(ServiceError::NotFound("page"))).into_response()
+    PageError(WebError::Service(ServiceError::NotFound(Entity::Page))).into_response()
 }
 
 /// Longest body of a framework refusal read back to reuse its wording.

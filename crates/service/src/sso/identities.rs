@@ -5,7 +5,7 @@
 use super::refusal::AssertedSubject;
 use super::role_mapping::RoleMapping;
 use super::{saml, SignInError, SsoIdentity, SsoRefusal};
-use crate::{Caller, Hub, ServiceError, ServiceResult};
+use crate::{Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
 use orgsso_core::{OrgName, Role, Timestamp, Username};
 use orgsso_store::{Org, RoleSource, SsoConfig, SsoUserEntry, StoreError, StoredRoleMapping, User};
 use serde_json::{json, Value};
@@ -185,7 +185,7 @@ impl Hub {
         RoleMapping::from_stored(&stored.path, &stored.roles_json)
             .map(Some)
             .ok_or(ServiceError::Precondition(
-                "the stored role mapping cannot be read; save it again",
+                Precondition::UnreadableRoleMapping,
             ))
     }
 
@@ -269,17 +269,17 @@ impl Hub {
             .store
             .user_by_username(username)
             .await?
-            .ok_or(ServiceError::NotFound("user"))?;
+            .ok_or(ServiceError::NotFound(Entity::User))?;
         let linked = self
             .store
             .sso_identity(org.id, user.id)
             .await?
-            .ok_or(ServiceError::NotFound("SSO identity"))?;
+            .ok_or(ServiceError::NotFound(Entity::SsoIdentity))?;
         self.store
             .unlink_sso_identity(org.id, user.id)
             .await
             .map_err(|e| match e {
-                StoreError::NotFound => ServiceError::NotFound("SSO identity"),
+                StoreError::NotFound => ServiceError::NotFound(Entity::SsoIdentity),
                 other => other.into(),
             })?;
         self.audit(

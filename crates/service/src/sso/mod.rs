@@ -13,7 +13,7 @@ pub mod role_mapping;
 pub mod saml;
 pub mod sp_keys;
 
-use crate::{Caller, Hub, ServiceError, ServiceResult};
+use crate::{Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
 use identities::{asserted_subject, identity_issuer};
 use orgsso_core::{Action, EmailDomain, FieldError, OrgName, SsoMode, Timestamp, UserId, Username};
 use orgsso_store::{
@@ -56,7 +56,24 @@ pub struct SsoOverview {
     pub domains: Vec<SsoDomain>,
     /// Whether the viewing admin may enable the newest configuration now
     /// (their own matching test within the hour), or why not.
-    pub can_enable: Result<(), &'static str>,
+    pub can_enable: Result<(), EnableBlocked>,
+}
+
+/// Why the admin may not enable a configuration yet (B6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EnableBlocked {
+    #[error("save a configuration and test it first")]
+    NothingSaved,
+    #[error("only a configuration that passed its test can be enabled; run Update and Test first")]
+    NotTested,
+    #[error("test this configuration yourself first: enabling needs your own successful sign-in through the identity provider")]
+    TestedByAnother,
+    #[error(
+        "your test of this configuration is more than an hour old; test it again, then enable"
+    )]
+    TestTooOld,
+    #[error("in your test, the identity provider asserted an email that is not a verified email of your account, so you could not get back in once SSO is on; add and verify that email, or let an admin whose IdP identity matches their account test and enable")]
+    IdentityMismatch,
 }
 
 /// The SSO options an admin changes; `None` keeps the current value.
@@ -137,7 +154,7 @@ impl Hub {
         let domains = self.store.sso_domains(org.id).await?;
         let can_enable = match (&latest, caller.viewer.id()) {
             (Some(config), Some(admin)) => self.may_enable(config, admin),
-            _ => Err("save a configuration and test it first"),
+            _ => Err(EnableBlocked::NothingSaved),
         };
         Ok(SsoOverview {
             org,
@@ -154,18 +171,18 @@ impl Hub {
 
     /// B6: the admin who enables must have just tested this configuration
     /// with their own identity, so they can get back in.
-    fn may_enable(&self, config: &SsoConfig, admin: UserId) -> Result<(), &'static str> {
+    fn may_enable(&self, config: &SsoConfig, admin: UserId) -> Result<(), EnableBlocked> {
         let Some(tested_at) = config.tested_at else {
-            return Err("only a configuration that passed its test can be enabled; run Update and Test first");
+            return Err(EnableBlocked::NotTested);
         };
         if config.tested_by != Some(admin) {
-            return Err("test this configuration yourself first: enabling needs your own successful sign-in through the identity provider");
+            return Err(EnableBlocked::TestedByAnother);
         }
         if tested_at.unix() < self.clock.now().unix() - ENABLE_AFTER_TEST_WITHIN_S {
-            return Err("your test of this configuration is more than an hour old; test it again, then enable");
+            return Err(EnableBlocked::TestTooOld);
         }
         if !config.tested_identity_matches {
-            return Err("in your test, the identity provider asserted an email that is not a verified email of your account, so you could not get back in once SSO is on; add and verify that email, or let an admin whose IdP identity matches their account test and enable");
+            return Err(EnableBlocked::IdentityMismatch);
         }
         Ok(())
     }
@@ -190,11 +207,11 @@ impl Hub {
             .sso_config(config)
             .await?
             .filter(|c| c.org == org.id)
-            .ok_or(ServiceError::Precondition(
-                "only a configuration that passed its test can be enabled; run Update and Test first",
-            ))?;
+            .ok_or(ServiceError::Precondition(Precondition::CannotEnable(
+                EnableBlocked::NotTested,
+            )))?;
         self.may_enable(&record, admin)
-            .map_err(ServiceError::Precondition)?;
+            .map_err(Precondition::CannotEnable)?;
         for domain in self.store.sso_domains(org.id).await? {
             let others = self
                 .store
@@ -213,9 +230,9 @@ impl Hub {
             .await
             .map_err(|e| match e {
                 // The configuration's test changed between the check and the write.
-                StoreError::NotFound => ServiceError::Precondition(
-                    "this configuration's test changed meanwhile; test it again, then enable",
-                ),
+                StoreError::NotFound => {
+                    ServiceError::Precondition(Precondition::TestChangedMeanwhile)
+                }
                 other => other.into(),
             })?;
         self.audit(
@@ -295,7 +312,7 @@ impl Hub {
         self.store
             .org_by_name(name)
             .await?
-            .ok_or(ServiceError::NotFound("organization"))
+            .ok_or(ServiceError::NotFound(Entity::Organization))
     }
 
     /// Changes the options given, keeping the others.
@@ -375,7 +392,7 @@ impl Hub {
             .remove_sso_domain(org.id, domain.as_str())
             .await
             .map_err(|e| match e {
-                StoreError::NotFound => ServiceError::NotFound("domain"),
+                StoreError::NotFound => ServiceError::NotFound(Entity::Domain),
                 other => other.into(),
             })?;
         self.audit(
@@ -401,7 +418,7 @@ impl Hub {
                     .store
                     .user_by_username(username)
                     .await?
-                    .ok_or(ServiceError::NotFound("user"))?;
+                    .ok_or(ServiceError::NotFound(Entity::User))?;
                 (Some(user.id), username.to_string())
             }
             None => (None, "every member".to_owned()),
@@ -453,7 +470,7 @@ impl Hub {
             .ok_or(orgsso_core::Denied::LoginRequired)?;
         // The IdP sends the browser back; only a browser session can finish what it starts.
         let session = caller.session.as_ref().ok_or(ServiceError::Precondition(
-            "signing in through the identity provider needs a browser session (log in to the hub in a browser, not with an access token)",
+            Precondition::BrowserSessionRequired,
         ))?;
         let now = self.clock.now();
         let handle = match handle {
@@ -787,9 +804,7 @@ impl Hub {
             _ => None,
         };
         let Some(config) = config else {
-            return Err(ServiceError::Precondition(
-                "this organization has not enabled single sign-on",
-            ));
+            return Err(ServiceError::Precondition(Precondition::SsoNotEnabled));
         };
         self.redirect_to_idp(caller, &org, &config, SsoPurpose::Login, return_to)
             .await
@@ -806,7 +821,7 @@ impl Hub {
             .store
             .latest_sso_config(org.id)
             .await?
-            .ok_or(ServiceError::NotFound("SSO configuration"))?;
+            .ok_or(ServiceError::NotFound(Entity::SsoConfiguration))?;
         self.redirect_to_idp(caller, &org, &config, SsoPurpose::Test, "")
             .await
     }
@@ -830,7 +845,7 @@ impl Hub {
                 .await;
         }
         Err(ServiceError::Precondition(
-            "the configuration cannot be read; save it again",
+            Precondition::UnreadableConfiguration,
         ))
     }
 

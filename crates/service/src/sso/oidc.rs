@@ -6,7 +6,7 @@
 use super::{
     PendingSignIn, SavedConfig, SignInError, SignInFinished, SsoFinished, SsoIdentity, SsoRefusal,
 };
-use crate::{Caller, Hub, ServiceError, ServiceResult};
+use crate::{Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
 use orgsso_core::{Action, FieldError, OrgId, OrgName, Secret, Timestamp};
 use orgsso_oidc::{EmailClaim, Provider, ProviderSettings, RedirectUri};
 use orgsso_store::{NewSsoConfig, Org, OrgSso, SsoConfig, SsoProtocol, SsoPurpose, User};
@@ -20,7 +20,8 @@ pub struct OidcSettings {
     pub issuer_url: String,
     pub client_id: String,
     pub scopes: Vec<String>,
-    pub email_claim: String,
+    #[serde(with = "email_claim_name")]
+    pub email_claim: EmailClaim,
     /// Email domains just-in-time membership admits; empty: the org's SSO domains.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jit_domains: Vec<String>,
@@ -34,6 +35,24 @@ pub struct OidcSettings {
     /// `prompt=login`: the IdP asks for credentials again at every sign-in.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub prompt_login: bool,
+}
+
+/// The email claim is stored by its name. A name this version does not know
+/// makes the configuration unreadable rather than quietly matching `email`.
+mod email_claim_name {
+    use orgsso_oidc::EmailClaim;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(claim: &EmailClaim, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(claim.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<EmailClaim, D::Error> {
+        let name = String::deserialize(d)?;
+        EmailClaim::parse(&name)
+            .filter(|claim| claim.as_str() == name)
+            .ok_or_else(|| D::Error::custom(format!("unknown email claim {name:?}")))
+    }
 }
 
 /// The longest `max_age` accepted: the SSO session timeout's own limit.
@@ -352,10 +371,6 @@ impl OidcSettings {
             .then(|| serde_json::from_str(&config.settings).ok())
             .flatten()
     }
-
-    fn email_claim(&self) -> EmailClaim {
-        EmailClaim::parse(&self.email_claim).unwrap_or(EmailClaim::Email)
-    }
 }
 
 fn secret_context(org: &Org) -> String {
@@ -373,9 +388,7 @@ impl Hub {
             .http
             .get_or_try_init(|| async { orgsso_oidc::http_client(self.config.idp_networks) })
             .await
-            .map_err(|_| {
-                ServiceError::Precondition("the HTTP client for identity providers could not start")
-            })
+            .map_err(|_| ServiceError::Precondition(Precondition::IdpClientUnavailable))
     }
 
     /// `org`'s provider for `issuer`: discovered, then served from the cache for an hour
@@ -504,7 +517,7 @@ impl Hub {
             issuer_url: issuer_url.clone(),
             client_id,
             scopes,
-            email_claim: email_claim.as_str().to_owned(),
+            email_claim,
             jit_domains,
             required_claim,
             max_age,
@@ -537,7 +550,7 @@ impl Hub {
             .map_err(|e| FieldError::new("issuer_url", e.to_string()))?;
         check_scopes_supported(&settings.scopes, &provider)?;
         let json = serde_json::to_string(&settings)
-            .map_err(|_| ServiceError::Precondition("the settings could not be stored"))?;
+            .map_err(|_| ServiceError::Precondition(Precondition::SettingsNotStored))?;
         let config = self
             .store
             .create_sso_config(NewSsoConfig {
@@ -598,7 +611,7 @@ impl Hub {
             client_id: settings.client_id.clone(),
             client_secret: Secret::new(secret.expose().clone()),
             scopes: settings.scopes.clone(),
-            email_claim: settings.email_claim(),
+            email_claim: settings.email_claim,
             max_age_s: settings.max_age,
             prompt_login: settings.prompt_login,
         })
@@ -620,10 +633,8 @@ impl Hub {
         let provider_settings = self
             .provider_settings(org, config, settings)
             .map_err(ServiceError::SsoRefused)?;
-        let redirect_uri =
-            RedirectUri::parse(&self.oidc_callback_url(&org.name)).map_err(|_| {
-                ServiceError::Precondition("the hub's base URL does not make a valid callback URL")
-            })?;
+        let redirect_uri = RedirectUri::parse(&self.oidc_callback_url(&org.name))
+            .map_err(|_| ServiceError::Precondition(Precondition::BadCallbackUrl))?;
         let request = orgsso_oidc::authorization_request(
             &provider,
             &provider_settings,
@@ -684,12 +695,9 @@ impl Hub {
             .store
             .sso_config(request.config)
             .await?
-            .ok_or(ServiceError::NotFound("SSO configuration"))?;
+            .ok_or(ServiceError::NotFound(Entity::SsoConfiguration))?;
         let Some(settings) = OidcSettings::from_config(&config) else {
-            return Err(ServiceError::Precondition(
-                "this sign-in was not started with OpenID Connect",
-            )
-            .into());
+            return Err(ServiceError::Precondition(Precondition::NotOidc).into());
         };
         if let Some(error) = params.get("error") {
             let rejection = orgsso_oidc::callback_error(
@@ -710,10 +718,8 @@ impl Hub {
         // RFC 9207: a code from another IdP this browser talks to must not be replayed here.
         orgsso_oidc::check_callback_issuer(&provider, params.get("iss").map(String::as_str))
             .map_err(SsoRefusal::OidcRejected)?;
-        let redirect_uri =
-            RedirectUri::parse(&self.oidc_callback_url(&org.name)).map_err(|_| {
-                ServiceError::Precondition("the hub's base URL does not make a valid callback URL")
-            })?;
+        let redirect_uri = RedirectUri::parse(&self.oidc_callback_url(&org.name))
+            .map_err(|_| ServiceError::Precondition(Precondition::BadCallbackUrl))?;
         let verifier = Secret::new(request.pkce_verifier.clone().unwrap_or_default());
         let nonce = request.nonce.clone().unwrap_or_default();
         let callback = orgsso_oidc::Callback {

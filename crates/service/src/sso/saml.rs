@@ -6,7 +6,7 @@
 use super::{
     PendingSignIn, SavedConfig, SignInError, SignInFinished, SsoFinished, SsoIdentity, SsoRefusal,
 };
-use crate::{Caller, Hub, ServiceError, ServiceResult};
+use crate::{Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
 use orgsso_core::{Action, FieldError, OrgName, Timestamp};
 use orgsso_saml::{IdpCertificate, SpConfig, VerifiedAssertion};
 use orgsso_store::{NewSsoConfig, Org, SsoConfig, SsoProtocol, SsoPurpose, User};
@@ -314,7 +314,7 @@ impl Hub {
         }
         let admin = caller.writer()?;
         let json = serde_json::to_string(&settings)
-            .map_err(|_| ServiceError::Precondition("the settings could not be stored"))?;
+            .map_err(|_| ServiceError::Precondition(Precondition::SettingsNotStored))?;
         let config = self
             .store
             .create_sso_config(NewSsoConfig {
@@ -449,7 +449,7 @@ impl Hub {
                     .store
                     .sso_config(r.config)
                     .await?
-                    .ok_or(ServiceError::NotFound("SSO configuration"))?;
+                    .ok_or(ServiceError::NotFound(Entity::SsoConfiguration))?;
                 (config, r.purpose, r.return_to, r.saml_request_id)
             }
             None => {
@@ -471,10 +471,7 @@ impl Hub {
             }
         };
         let Some(settings) = SamlSettings::from_config(&config) else {
-            return Err(ServiceError::Precondition(
-                "this organization signs in with OpenID Connect, not SAML",
-            )
-            .into());
+            return Err(ServiceError::Precondition(Precondition::NotSaml).into());
         };
         let now = self.clock.now();
         let decryption_keys = self.saml_decryption_keys(org).await?;
@@ -582,15 +579,14 @@ impl Hub {
             .store
             .failed_response(org.id)
             .await?
-            .ok_or(ServiceError::NotFound("refused response"))?;
+            .ok_or(ServiceError::NotFound(Entity::RefusedResponse))?;
         let config = self
             .store
             .latest_sso_config(org.id)
             .await?
-            .ok_or(ServiceError::NotFound("SSO configuration"))?;
-        let settings = SamlSettings::from_config(&config).ok_or(ServiceError::Precondition(
-            "the newest configuration is not a SAML configuration",
-        ))?;
+            .ok_or(ServiceError::NotFound(Entity::SsoConfiguration))?;
+        let settings = SamlSettings::from_config(&config)
+            .ok_or(ServiceError::Precondition(Precondition::NewestNotSaml))?;
         let sp = self.saml_endpoints(&org.name);
         let mut sp_config = match settings.sp_config(&sp) {
             Ok(c) => c,

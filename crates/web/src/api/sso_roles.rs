@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use orgsso_core::{FieldError, Username};
 use orgsso_service::sso::role_mapping::RoleMapping;
 use orgsso_service::sso::SsoUserRow;
-use orgsso_service::ServiceError;
+use orgsso_service::{Entity, ServiceError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -113,7 +113,7 @@ pub(super) async fn unlink_sso_identity(
     State(app): State<AppState>,
     Path((org, user)): Path<(String, String)>,
 ) -> ApiResult {
-    let username = Username::parse(&user).map_err(|_| ServiceError::NotFound("user"))?;
+    let username = Username::parse(&user).map_err(|_| ServiceError::NotFound(Entity::User))?;
     app.hub
         .unlink_sso_identity(&auth.caller, &org_name(&org)?, &username)
         .await?;

@@ -173,7 +173,7 @@ struct SsoPage {
     mode: &'static str,
     active_id: i64,
     /// Why the viewing admin cannot enable the newest configuration, if so.
-    enable_blocked: Option<&'static str>,
+    enable_blocked: Option<orgsso_service::sso::EnableBlocked>,
     domains: Vec<DomainRow>,
     jit_membership: bool,
     acs_url: String,
