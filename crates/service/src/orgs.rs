@@ -88,7 +88,7 @@ impl Hub {
         }
     }
 
-    async fn org_by_name(&self, name: &OrgName) -> ServiceResult<Org> {
+    pub(crate) async fn org_by_name(&self, name: &OrgName) -> ServiceResult<Org> {
         self.store
             .org_by_name(name)
             .await?

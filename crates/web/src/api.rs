@@ -675,7 +675,8 @@ async fn delete_repo(
 /// SSO state, SP endpoints, newest configuration and SSO users (admin)
 #[utoipa::path(get, path = "/orgs/{org}/sso", tag = "sso", params(("org" = String, Path, description = "Organization name")), security(("bearer" = []), ("session" = [])), responses((status = 200, description = "The organization's SSO", body = views::SsoState)))]
 async fn sso_state(auth: Auth, State(app): State<AppState>, Path(org): Path<String>) -> ApiResult {
-    let overview = app.hub.sso_overview(&auth.caller, &org_name(&org)?).await?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    let overview = app.hub.sso_overview(&admin).await?;
     let sp = app.hub.saml_endpoints(&overview.org.name);
     let now = app.hub.now();
     let latest = overview.latest.as_ref().map(|c| views::LatestConfig {
@@ -765,9 +766,10 @@ async fn save_saml(
     Path(org): Path<String>,
     ApiJson(input): ApiJson<SamlConfigBody>,
 ) -> ApiResult {
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
     let saved = app
         .hub
-        .save_saml_config(&auth.caller, &org_name(&org)?, input.into())
+        .save_saml_config(&auth.caller, &admin, input.into())
         .await?;
     saved_config(saved)
 }
@@ -780,9 +782,10 @@ async fn save_oidc(
     Path(org): Path<String>,
     ApiJson(input): ApiJson<OidcConfigBody>,
 ) -> ApiResult {
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
     let saved = app
         .hub
-        .save_oidc_config(&auth.caller, &org_name(&org)?, input.into())
+        .save_oidc_config(&auth.caller, &admin, input.into())
         .await?;
     saved_config(saved)
 }
@@ -828,13 +831,9 @@ async fn sso_enable(
     ApiJson(body): ApiJson<EnableBody>,
 ) -> ApiResult {
     let mode = enable_mode(body.mode.as_deref())?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
     app.hub
-        .enable_sso(
-            &auth.caller,
-            &org_name(&org)?,
-            SsoConfigId(body.config_id),
-            mode,
-        )
+        .enable_sso(&admin, SsoConfigId(body.config_id), mode)
         .await?;
     no_content()
 }
@@ -846,7 +845,8 @@ async fn sso_disable(
     State(app): State<AppState>,
     Path(org): Path<String>,
 ) -> ApiResult {
-    app.hub.disable_sso(&auth.caller, &org_name(&org)?).await?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    app.hub.disable_sso(&admin).await?;
     no_content()
 }
 
@@ -867,10 +867,10 @@ async fn sso_options(
     Path(org): Path<String>,
     ApiJson(body): ApiJson<SsoOptionsBody>,
 ) -> ApiResult {
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
     app.hub
         .set_sso_options(
-            &auth.caller,
-            &org_name(&org)?,
+            &admin,
             SsoOptionsUpdate {
                 session_ttl_s: body.session_timeout_s,
                 allow_idp_initiated: body.allow_idp_initiated,
@@ -899,7 +899,8 @@ async fn sso_domains(
     State(app): State<AppState>,
     Path(org): Path<String>,
 ) -> ApiResult {
-    let overview = app.hub.sso_overview(&auth.caller, &org_name(&org)?).await?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    let overview = app.hub.sso_overview(&admin).await?;
     ok(overview
         .domains
         .iter()
@@ -918,9 +919,8 @@ async fn add_sso_domain(
     ApiJson(body): ApiJson<DomainBody>,
 ) -> ApiResult {
     let domain = EmailDomain::parse(&body.domain)?;
-    app.hub
-        .add_sso_domain(&auth.caller, &org_name(&org)?, &domain)
-        .await?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    app.hub.add_sso_domain(&admin, &domain).await?;
     created(views::SsoDomainAdded {
         domain: domain.as_str().to_owned(),
     })
@@ -936,9 +936,8 @@ async fn remove_sso_domain(
     // A domain that cannot be listed is simply not listed.
     let domain =
         EmailDomain::parse(&domain).map_err(|_| ServiceError::NotFound(Entity::EmailDomain))?;
-    app.hub
-        .remove_sso_domain(&auth.caller, &org_name(&org)?, &domain)
-        .await?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    app.hub.remove_sso_domain(&admin, &domain).await?;
     no_content()
 }
 
@@ -959,10 +958,8 @@ async fn revoke_sso_sessions(
     ApiJson(body): ApiJson<RevokeBody>,
 ) -> ApiResult {
     let member = body.username.as_deref().map(Username::parse).transpose()?;
-    let ended = app
-        .hub
-        .revoke_sso_sessions(&auth.caller, &org_name(&org)?, member.as_ref())
-        .await?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    let ended = app.hub.revoke_sso_sessions(&admin, member.as_ref()).await?;
     ok(views::Revoked { revoked: ended })
 }
 
@@ -994,9 +991,10 @@ async fn sp_key_views(
     auth: &Auth,
     org: &OrgName,
 ) -> Result<Vec<SpKeyView>, WebError> {
+    let admin = app.hub.org_admin(&auth.caller, org).await?;
     Ok(app
         .hub
-        .saml_sp_keys(&auth.caller, org)
+        .saml_sp_keys(&admin)
         .await?
         .into_iter()
         .map(|k| SpKeyView {
@@ -1036,7 +1034,8 @@ async fn rotate_saml_sp_keys(
     Path(org): Path<String>,
 ) -> ApiResult {
     let name = org_name(&org)?;
-    let rotation = app.hub.rotate_saml_sp_keys(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    let rotation = app.hub.rotate_saml_sp_keys(&admin).await?;
     ok(SpKeyRotationView {
         outcome: rotation_outcome(rotation),
         keys: sp_key_views(&app, &auth, &name).await?,
@@ -1051,7 +1050,8 @@ async fn retire_saml_sp_keys(
     Path(org): Path<String>,
 ) -> ApiResult {
     let name = org_name(&org)?;
-    let rotation = app.hub.retire_saml_sp_keys(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    let rotation = app.hub.retire_saml_sp_keys(&admin).await?;
     ok(SpKeyRotationView {
         outcome: rotation_outcome(rotation),
         keys: sp_key_views(&app, &auth, &name).await?,
@@ -1061,7 +1061,8 @@ async fn retire_saml_sp_keys(
 /// SSO audit log, newest first (admin)
 #[utoipa::path(get, path = "/orgs/{org}/sso/audit", tag = "sso", params(("org" = String, Path, description = "Organization name")), security(("bearer" = []), ("session" = [])), responses((status = 200, description = "Audit entries", body = Vec<views::AuditEntry>)))]
 async fn sso_audit(auth: Auth, State(app): State<AppState>, Path(org): Path<String>) -> ApiResult {
-    let overview = app.hub.sso_overview(&auth.caller, &org_name(&org)?).await?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    let overview = app.hub.sso_overview(&admin).await?;
     let entries: Vec<views::AuditEntry> = overview
         .audit
         .iter()

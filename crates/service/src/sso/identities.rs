@@ -5,8 +5,8 @@
 use super::refusal::AssertedSubject;
 use super::role_mapping::RoleMapping;
 use super::{saml, SignInError, SsoIdentity, SsoRefusal};
-use crate::{Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
-use orgsso_core::{OrgName, Role, Timestamp, Username};
+use crate::{sso::OrgAdmin, Entity, Hub, Precondition, ServiceError, ServiceResult};
+use orgsso_core::{Role, Timestamp, Username};
 use orgsso_store::{Org, RoleSource, SsoConfig, SsoUserEntry, StoreError, StoredRoleMapping, User};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -47,12 +47,8 @@ impl SsoUserRow {
 impl Hub {
     /// The org's SSO users for its admins: every member and every linked
     /// identity, with live session expiry, in two queries.
-    pub async fn sso_users(
-        &self,
-        caller: &Caller,
-        name: &OrgName,
-    ) -> ServiceResult<Vec<SsoUserRow>> {
-        let org = self.org_admin(caller, name).await?;
+    pub async fn sso_users(&self, admin: &OrgAdmin) -> ServiceResult<Vec<SsoUserRow>> {
+        let org = admin.org();
         let entries = self.store.sso_users_of_org(org.id).await?;
         let mut expiry: HashMap<_, Timestamp> = HashMap::new();
         for session in self
@@ -195,25 +191,20 @@ impl Hub {
     }
 
     /// The org's role mapping, for its admins.
-    pub async fn role_mapping(
-        &self,
-        caller: &Caller,
-        name: &OrgName,
-    ) -> ServiceResult<Option<RoleMapping>> {
-        let org = self.org_admin(caller, name).await?;
-        self.role_mapping_of(&org).await
+    pub async fn role_mapping(&self, admin: &OrgAdmin) -> ServiceResult<Option<RoleMapping>> {
+        let org = admin.org();
+        self.role_mapping_of(org).await
     }
 
     /// Saves the org's role mapping (checked first: nothing changes on bad
     /// input). Roles follow it from each member's next sign-in.
     pub async fn set_role_mapping(
         &self,
-        caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         path: &str,
         entries: &[(String, String)],
     ) -> ServiceResult<RoleMapping> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         let mapping = RoleMapping::parse(path, entries)?;
         let (path, roles_json) = mapping.to_stored();
         self.store
@@ -227,8 +218,8 @@ impl Hub {
             )
             .await?;
         self.audit(
-            &org,
-            caller.viewer.id(),
+            org,
+            Some(admin.admin()),
             "sso.role_mapping_saved",
             format!(
                 "role mapping saved: path {}, table {roles_json}; roles follow it from each member's next sign-in",
@@ -241,15 +232,15 @@ impl Hub {
 
     /// Turns the org's role mapping off; roles stay as they are and admins
     /// manage them again. Already off, it changes nothing and records nothing.
-    pub async fn delete_role_mapping(&self, caller: &Caller, name: &OrgName) -> ServiceResult<()> {
-        let org = self.org_admin(caller, name).await?;
+    pub async fn delete_role_mapping(&self, admin: &OrgAdmin) -> ServiceResult<()> {
+        let org = admin.org();
         if self.store.role_mapping(org.id).await?.is_none() {
             return Ok(());
         }
         self.store.set_role_mapping(org.id, None).await?;
         self.audit(
-            &org,
-            caller.viewer.id(),
+            org,
+            Some(admin.admin()),
             "sso.role_mapping_removed",
             "role mapping turned off; admins manage roles in the hub again".to_owned(),
         )
@@ -260,11 +251,10 @@ impl Hub {
     /// whichever subject the IdP asserts then.
     pub async fn unlink_sso_identity(
         &self,
-        caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         username: &Username,
     ) -> ServiceResult<()> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         let user = self
             .store
             .user_by_username(username)
@@ -283,8 +273,8 @@ impl Hub {
                 other => other.into(),
             })?;
         self.audit(
-            &org,
-            caller.viewer.id(),
+            org,
+            Some(admin.admin()),
             "sso.identity_unlinked",
             format!(
                 "SSO identity of {username} unlinked (was subject {} of {}); their next sign-in links anew",

@@ -3,7 +3,9 @@
 //! sign-ins, the audit log, and the gate the policy applies. SAML and OIDC
 //! specifics live in their own modules.
 
+mod admin;
 mod identities;
+pub use admin::OrgAdmin;
 pub use identities::SsoUserRow;
 pub mod oidc;
 mod refusal;
@@ -94,14 +96,6 @@ pub struct SsoStatus {
 }
 
 impl Hub {
-    /// The org, after checking the caller may manage its settings (SSO
-    /// session included: admins sign in through the IdP like everyone).
-    pub(crate) async fn org_admin(&self, caller: &Caller, name: &OrgName) -> ServiceResult<Org> {
-        let view = self.org_for(caller, name, Action::ManageSettings).await?;
-        caller.writer()?;
-        Ok(view.org)
-    }
-
     pub(crate) async fn audit(
         &self,
         org: &Org,
@@ -127,12 +121,8 @@ impl Hub {
         Ok(self.store.org_sso(org.id).await?)
     }
 
-    pub async fn sso_overview(
-        &self,
-        caller: &Caller,
-        name: &OrgName,
-    ) -> ServiceResult<SsoOverview> {
-        let org = self.org_admin(caller, name).await?;
+    pub async fn sso_overview(&self, admin: &OrgAdmin) -> ServiceResult<SsoOverview> {
+        let org = admin.org();
         let state = self.store.org_sso(org.id).await?;
         let latest = self.store.latest_sso_config(org.id).await?;
         let active = match state.active_config {
@@ -152,12 +142,12 @@ impl Hub {
         }
         let failed_response_at = self.store.failed_response(org.id).await?.map(|(_, at)| at);
         let domains = self.store.sso_domains(org.id).await?;
-        let can_enable = match (&latest, caller.viewer.id()) {
-            (Some(config), Some(admin)) => self.may_enable(config, admin),
-            _ => Err(EnableBlocked::NothingSaved),
+        let can_enable = match &latest {
+            Some(config) => self.may_enable(config, admin.admin()),
+            None => Err(EnableBlocked::NothingSaved),
         };
         Ok(SsoOverview {
-            org,
+            org: org.clone(),
             state,
             latest,
             active,
@@ -192,13 +182,11 @@ impl Hub {
     /// of the org.
     pub async fn enable_sso(
         &self,
-        caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         config: SsoConfigId,
         mode: SsoMode,
     ) -> ServiceResult<()> {
-        let org = self.org_admin(caller, name).await?;
-        let admin = caller.writer()?.id;
+        let org = admin.org();
         if mode == SsoMode::Off {
             return Err(FieldError::new("mode", "must be optional or enforced").into());
         }
@@ -207,10 +195,8 @@ impl Hub {
             .sso_config(config)
             .await?
             .filter(|c| c.org == org.id)
-            .ok_or(ServiceError::Precondition(Precondition::CannotEnable(
-                EnableBlocked::NotTested,
-            )))?;
-        self.may_enable(&record, admin)
+            .ok_or(Precondition::CannotEnable(EnableBlocked::NotTested))?;
+        self.may_enable(&record, admin.admin())
             .map_err(Precondition::CannotEnable)?;
         for domain in self.store.sso_domains(org.id).await? {
             let others = self
@@ -226,7 +212,7 @@ impl Hub {
         }
         let tested_since = self.clock.now().plus_seconds(-ENABLE_AFTER_TEST_WITHIN_S);
         self.store
-            .enable_sso(org.id, config, mode, admin, tested_since)
+            .enable_sso(org.id, config, mode, admin.admin(), tested_since)
             .await
             .map_err(|e| match e {
                 // The configuration's test changed between the check and the write.
@@ -236,8 +222,8 @@ impl Hub {
                 other => other.into(),
             })?;
         self.audit(
-            &org,
-            Some(admin),
+            org,
+            Some(admin.admin()),
             "sso.enabled",
             format!("SSO {mode} with configuration #{config}; every SSO session was ended"),
         )
@@ -245,15 +231,15 @@ impl Hub {
     }
 
     /// Turns SSO off. Already off, it changes nothing and records nothing.
-    pub async fn disable_sso(&self, caller: &Caller, name: &OrgName) -> ServiceResult<()> {
-        let org = self.org_admin(caller, name).await?;
+    pub async fn disable_sso(&self, admin: &OrgAdmin) -> ServiceResult<()> {
+        let org = admin.org();
         if self.store.org_sso(org.id).await?.mode == SsoMode::Off {
             return Ok(());
         }
         let ended = self.store.disable_sso(org.id).await?;
         self.audit(
-            &org,
-            caller.viewer.id(),
+            org,
+            Some(admin.admin()),
             "sso.disabled",
             format!("SSO disabled; {ended} SSO session(s) ended"),
         )
@@ -318,11 +304,10 @@ impl Hub {
     /// Changes the options given, keeping the others.
     pub async fn set_sso_options(
         &self,
-        caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         update: SsoOptionsUpdate,
     ) -> ServiceResult<()> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         let current = self.store.org_sso(org.id).await?;
         let options = SsoOptions {
             session_ttl_s: update.session_ttl_s.unwrap_or(current.session_ttl_s),
@@ -346,7 +331,7 @@ impl Hub {
             on_off(options.allow_idp_initiated),
             on_off(options.jit_membership),
         );
-        self.audit(&org, caller.viewer.id(), "sso.options_changed", detail)
+        self.audit(org, Some(admin.admin()), "sso.options_changed", detail)
             .await
     }
 
@@ -354,11 +339,10 @@ impl Hub {
     /// with SSO on lists already is refused, naming it.
     pub async fn add_sso_domain(
         &self,
-        caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         domain: &EmailDomain,
     ) -> ServiceResult<()> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         let others = self
             .store
             .enabled_orgs_with_domain(domain.as_str(), org.id)
@@ -373,8 +357,8 @@ impl Hub {
             .add_sso_domain(org.id, domain.as_str(), self.clock.now())
             .await?;
         self.audit(
-            &org,
-            caller.viewer.id(),
+            org,
+            Some(admin.admin()),
             "sso.domain_added",
             format!("email domain {domain} added"),
         )
@@ -383,11 +367,10 @@ impl Hub {
 
     pub async fn remove_sso_domain(
         &self,
-        caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         domain: &EmailDomain,
     ) -> ServiceResult<()> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         self.store
             .remove_sso_domain(org.id, domain.as_str())
             .await
@@ -396,8 +379,8 @@ impl Hub {
                 other => other.into(),
             })?;
         self.audit(
-            &org,
-            caller.viewer.id(),
+            org,
+            Some(admin.admin()),
             "sso.domain_removed",
             format!("email domain {domain} removed"),
         )
@@ -407,11 +390,10 @@ impl Hub {
     /// Ends the SSO sessions of one member (`Some`) or of everyone; returns how many.
     pub async fn revoke_sso_sessions(
         &self,
-        caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         member: Option<&Username>,
     ) -> ServiceResult<u64> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         let (user, whose) = match member {
             Some(username) => {
                 let user = self
@@ -425,8 +407,8 @@ impl Hub {
         };
         let ended = self.store.revoke_sso_sessions(org.id, user).await?;
         self.audit(
-            &org,
-            caller.viewer.id(),
+            org,
+            Some(admin.admin()),
             "sso.sessions_revoked",
             format!("SSO sessions of {whose} revoked: {ended} ended"),
         )
@@ -814,15 +796,15 @@ impl Hub {
     pub async fn test_latest_config(
         &self,
         caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
     ) -> ServiceResult<String> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         let config = self
             .store
             .latest_sso_config(org.id)
             .await?
             .ok_or(ServiceError::NotFound(Entity::SsoConfiguration))?;
-        self.redirect_to_idp(caller, &org, &config, SsoPurpose::Test, "")
+        self.redirect_to_idp(caller, org, &config, SsoPurpose::Test, "")
             .await
     }
 

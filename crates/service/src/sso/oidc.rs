@@ -6,7 +6,7 @@
 use super::{
     PendingSignIn, SavedConfig, SignInError, SignInFinished, SsoFinished, SsoIdentity, SsoRefusal,
 };
-use crate::{Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
+use crate::{sso::OrgAdmin, Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
 use orgsso_core::{Action, FieldError, OrgId, OrgName, Secret, Timestamp};
 use orgsso_oidc::{EmailClaim, Provider, ProviderSettings, RedirectUri};
 use orgsso_store::{NewSsoConfig, Org, OrgSso, SsoConfig, SsoProtocol, SsoPurpose, User};
@@ -454,11 +454,10 @@ impl Hub {
     pub async fn save_oidc_config(
         &self,
         caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         input: OidcSettingsInput,
     ) -> ServiceResult<SavedConfig> {
-        let org = self.org_admin(caller, name).await?;
-        let admin = caller.writer()?;
+        let org = admin.org();
         let issuer_url = input.issuer_url.trim().to_owned();
         if issuer_url.is_empty() {
             return Err(FieldError::new(
@@ -539,13 +538,13 @@ impl Hub {
             }
             self.secrets.seal(
                 input.client_secret.trim(),
-                &secret_context(&org),
+                &secret_context(org),
                 self.entropy.as_ref(),
             )
         };
         // Always asked anew: the admin may have fixed the IdP since.
         let provider = self
-            .provider(&org, &issuer_url, true)
+            .provider(org, &issuer_url, true)
             .await
             .map_err(|e| FieldError::new("issuer_url", e.to_string()))?;
         check_scopes_supported(&settings.scopes, &provider)?;
@@ -558,7 +557,7 @@ impl Hub {
                 protocol: SsoProtocol::Oidc,
                 settings: json,
                 secret_ciphertext: Some(secret_ciphertext),
-                created_by: admin.id,
+                created_by: admin.admin(),
                 now: self.clock.now(),
             })
             .await?;
@@ -584,10 +583,10 @@ impl Hub {
         if settings.prompt_login {
             detail.push_str(", prompt=login");
         }
-        self.audit(&org, Some(admin.id), "sso.config_saved", detail)
+        self.audit(org, Some(admin.admin()), "sso.config_saved", detail)
             .await?;
         let test_url = self
-            .oidc_redirect(caller, &org, &config, &settings, SsoPurpose::Test, "")
+            .oidc_redirect(caller, org, &config, &settings, SsoPurpose::Test, "")
             .await?;
         Ok(SavedConfig {
             config: config.id,

@@ -6,7 +6,7 @@
 use super::{
     PendingSignIn, SavedConfig, SignInError, SignInFinished, SsoFinished, SsoIdentity, SsoRefusal,
 };
-use crate::{Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
+use crate::{sso::OrgAdmin, Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
 use orgsso_core::{Action, FieldError, OrgName, Timestamp};
 use orgsso_saml::{IdpCertificate, SpConfig, VerifiedAssertion};
 use orgsso_store::{NewSsoConfig, Org, SsoConfig, SsoProtocol, SsoPurpose, User};
@@ -280,10 +280,10 @@ impl Hub {
     pub async fn save_saml_config(
         &self,
         caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         input: SamlSettingsInput,
     ) -> ServiceResult<SavedConfig> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         let from_url =
             input.metadata_xml.trim().is_empty() && !input.metadata_url.trim().is_empty();
         let input_url = input.metadata_url.clone();
@@ -312,7 +312,6 @@ impl Hub {
         if from_url {
             settings.metadata_url = Some(input_url.trim().to_owned());
         }
-        let admin = caller.writer()?;
         let json = serde_json::to_string(&settings)
             .map_err(|_| ServiceError::Precondition(Precondition::SettingsNotStored))?;
         let config = self
@@ -322,7 +321,7 @@ impl Hub {
                 protocol: SsoProtocol::Saml,
                 settings: json,
                 secret_ciphertext: None,
-                created_by: admin.id,
+                created_by: admin.admin(),
                 now: self.clock.now(),
             })
             .await?;
@@ -345,10 +344,10 @@ impl Hub {
         if settings.sign_authn_requests {
             detail.push_str(", AuthnRequests signed");
         }
-        self.audit(&org, Some(admin.id), "sso.config_saved", detail)
+        self.audit(org, Some(admin.admin()), "sso.config_saved", detail)
             .await?;
         let test_url = self
-            .saml_redirect(caller, &org, &config, &settings, SsoPurpose::Test, "")
+            .saml_redirect(caller, org, &config, &settings, SsoPurpose::Test, "")
             .await?;
         Ok(SavedConfig {
             config: config.id,
@@ -571,10 +570,9 @@ impl Hub {
     /// at the time it arrived: the admin sees whether an edit fixed it.
     pub async fn recheck_failed_saml(
         &self,
-        caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
     ) -> ServiceResult<Result<VerifiedAssertion, String>> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         let (response, at) = self
             .store
             .failed_response(org.id)
@@ -592,7 +590,7 @@ impl Hub {
             Ok(c) => c,
             Err(refusal) => return Ok(Err(refusal.admin_detail())),
         };
-        sp_config.decryption_keys = match self.saml_decryption_keys(&org).await? {
+        sp_config.decryption_keys = match self.saml_decryption_keys(org).await? {
             Ok(keys) => keys,
             Err(problem) => return Ok(Err(problem)),
         };

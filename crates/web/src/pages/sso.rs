@@ -209,7 +209,8 @@ async fn sso_page(
     oidc_form: Option<OidcFormValues>,
     recheck: Option<String>,
 ) -> Result<SsoPage, PageError> {
-    let overview = app.hub.sso_overview(&auth.caller, name).await?;
+    let admin = app.hub.org_admin(&auth.caller, name).await?;
+    let overview = app.hub.sso_overview(&admin).await?;
     let now = app.hub.now();
     let sp = app.hub.saml_endpoints(&overview.org.name);
     let latest = overview.latest.as_ref().map(|c| {
@@ -332,7 +333,7 @@ async fn sso_page(
     });
     let sp_keys: Vec<SpKeyRow> = app
         .hub
-        .saml_sp_keys(&auth.caller, name)
+        .saml_sp_keys(&admin)
         .await?
         .into_iter()
         .map(|k| SpKeyRow {
@@ -343,10 +344,10 @@ async fn sso_page(
         })
         .collect();
     let sp_keys_rotating = sp_keys.iter().any(|k| k.state == "previous");
-    let role_mapping = app.hub.role_mapping(&auth.caller, name).await?;
+    let role_mapping = app.hub.role_mapping(&admin).await?;
     let sso_users = app
         .hub
-        .sso_users(&auth.caller, name)
+        .sso_users(&admin)
         .await?
         .iter()
         .map(|row| {
@@ -494,7 +495,8 @@ async fn save_saml(
         sign_authn_requests: form.sign_authn_requests.is_some(),
         jit_domains: form.jit_domains.clone(),
     };
-    match app.hub.save_saml_config(&auth.caller, &name, input).await {
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    match app.hub.save_saml_config(&auth.caller, &admin, input).await {
         Ok(saved) => Ok(Redirect::to(&saved.test_url).into_response()),
         Err(err @ ServiceError::Invalid(_)) => {
             let err = WebError::from(err);
@@ -531,7 +533,8 @@ async fn test_again(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    let idp_url = app.hub.test_latest_config(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    let idp_url = app.hub.test_latest_config(&auth.caller, &admin).await?;
     Ok(Redirect::to(&idp_url).into_response())
 }
 
@@ -566,9 +569,8 @@ async fn enable(
             .into())
         }
     };
-    app.hub
-        .enable_sso(&auth.caller, &name, SsoConfigId(id), mode)
-        .await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.enable_sso(&admin, SsoConfigId(id), mode).await?;
     let settings = Notice::SsoEnabled.at(&format!("/organizations/{name}/settings/sso"));
     if mode == SsoMode::Enforced {
         // The admin is held by the gate like everyone: sign them in through
@@ -585,7 +587,8 @@ async fn disable(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    app.hub.disable_sso(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.disable_sso(&admin).await?;
     Ok(Notice::SsoDisabled.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
@@ -621,10 +624,10 @@ async fn save_options(
                 "must be a whole number of minutes between 15 and 129600 (90 days)",
             ))
         })?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
     app.hub
         .set_sso_options(
-            &auth.caller,
-            &name,
+            &admin,
             SsoOptionsUpdate {
                 session_ttl_s: Some(ttl_s),
                 allow_idp_initiated: Some(form.allow_idp_initiated.is_some()),
@@ -642,7 +645,8 @@ async fn recheck(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    let outcome = match app.hub.recheck_failed_saml(&auth.caller, &name).await? {
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    let outcome = match app.hub.recheck_failed_saml(&admin).await? {
         Ok(assertion) => format!("Accepted now: NameID {} from {}. Test and enable the configuration so members can sign in.", assertion.name_id, assertion.issuer),
         Err(reason) => format!("Still refused: {reason}"),
     };
@@ -796,9 +800,10 @@ async fn save_oidc(
     CsrfForm(form): CsrfForm<OidcSettingsInput>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
     match app
         .hub
-        .save_oidc_config(&auth.caller, &name, form.clone())
+        .save_oidc_config(&auth.caller, &admin, form.clone())
         .await
     {
         Ok(saved) => Ok(Redirect::to(&saved.test_url).into_response()),
@@ -892,7 +897,8 @@ async fn add_domain(
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
     let domain = EmailDomain::parse(&form.domain)?;
-    app.hub.add_sso_domain(&auth.caller, &name, &domain).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.add_sso_domain(&admin, &domain).await?;
     Ok(Notice::SsoDomains.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
@@ -904,9 +910,8 @@ async fn remove_domain(
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
     let domain = EmailDomain::parse(&form.domain)?;
-    app.hub
-        .remove_sso_domain(&auth.caller, &name, &domain)
-        .await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.remove_sso_domain(&admin, &domain).await?;
     Ok(Notice::SsoDomains.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
@@ -928,9 +933,8 @@ async fn revoke(
         "" => None,
         username => Some(Username::parse(username)?),
     };
-    app.hub
-        .revoke_sso_sessions(&auth.caller, &name, member.as_ref())
-        .await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.revoke_sso_sessions(&admin, member.as_ref()).await?;
     Ok(Notice::SsoRevoked.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
@@ -948,9 +952,8 @@ async fn unlink(
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
     let username = Username::parse(form.username.trim())?;
-    app.hub
-        .unlink_sso_identity(&auth.caller, &name, &username)
-        .await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.unlink_sso_identity(&admin, &username).await?;
     Ok(Notice::SsoUnlinked.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
@@ -989,8 +992,9 @@ async fn save_role_mapping(
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
     let entries = role_lines(&form.roles).map_err(WebError::from)?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
     app.hub
-        .set_role_mapping(&auth.caller, &name, &form.path, &entries)
+        .set_role_mapping(&admin, &form.path, &entries)
         .await?;
     Ok(Redirect::to(&format!("/organizations/{name}/settings/sso")).into_response())
 }
@@ -1002,7 +1006,8 @@ async fn delete_role_mapping(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    app.hub.delete_role_mapping(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.delete_role_mapping(&admin).await?;
     Ok(Redirect::to(&format!("/organizations/{name}/settings/sso")).into_response())
 }
 
@@ -1015,7 +1020,8 @@ async fn rotate_sp_keys(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    app.hub.rotate_saml_sp_keys(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.rotate_saml_sp_keys(&admin).await?;
     Ok(Redirect::to(&format!("/organizations/{name}/settings/sso#sp-keys")).into_response())
 }
 
@@ -1027,6 +1033,7 @@ async fn retire_sp_keys(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    app.hub.retire_saml_sp_keys(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.retire_saml_sp_keys(&admin).await?;
     Ok(Redirect::to(&format!("/organizations/{name}/settings/sso#sp-keys")).into_response())
 }
