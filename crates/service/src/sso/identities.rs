@@ -2,10 +2,9 @@
 //! and the organization's role mapping: the checks and role sync a login
 //! sign-in runs, and the admin's unlink and mapping settings.
 
-use super::refusal::AssertedSubject;
 use super::role_mapping::RoleMapping;
-use super::{saml, SignInError, SsoIdentity, SsoRefusal};
-use crate::{sso::OrgAdmin, Entity, Hub, Precondition, ServiceError, ServiceResult};
+use super::{saml, AssertedSubject, OrgAdmin, SignInError, SsoIdentity, SsoRefusal};
+use crate::{Entity, Hub, Precondition, ServiceError, ServiceResult};
 use orgsso_core::{Role, Timestamp, Username};
 use orgsso_store::{Org, RoleSource, SsoConfig, SsoUserEntry, StoreError, StoredRoleMapping, User};
 use serde_json::{json, Value};

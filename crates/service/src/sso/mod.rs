@@ -10,10 +10,12 @@ pub use identities::SsoUserRow;
 pub mod oidc;
 mod refusal;
 pub(crate) use refusal::SignInError;
-pub use refusal::SsoRefusal;
+pub use refusal::{AssertedSubject, SsoRefusal};
 pub mod role_mapping;
 pub mod saml;
 pub mod sp_keys;
+#[cfg(test)]
+mod tests;
 
 use crate::{Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
 use identities::{asserted_subject, identity_issuer};

@@ -4,9 +4,10 @@
 //! callback. Protocol checks are `orgsso_oidc`'s; this wires them to the org.
 
 use super::{
-    PendingSignIn, SavedConfig, SignInError, SignInFinished, SsoFinished, SsoIdentity, SsoRefusal,
+    OrgAdmin, PendingSignIn, SavedConfig, SignInError, SignInFinished, SsoFinished, SsoIdentity,
+    SsoRefusal,
 };
-use crate::{sso::OrgAdmin, Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
+use crate::{Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
 use orgsso_core::{Action, FieldError, OrgId, OrgName, Secret, Timestamp};
 use orgsso_oidc::{EmailClaim, Provider, ProviderSettings, RedirectUri};
 use orgsso_store::{NewSsoConfig, Org, OrgSso, SsoConfig, SsoProtocol, SsoPurpose, User};

@@ -4,9 +4,10 @@
 //! sign-in, the replay cache and re-checking the last refused response.
 
 use super::{
-    PendingSignIn, SavedConfig, SignInError, SignInFinished, SsoFinished, SsoIdentity, SsoRefusal,
+    OrgAdmin, PendingSignIn, SavedConfig, SignInError, SignInFinished, SsoFinished, SsoIdentity,
+    SsoRefusal,
 };
-use crate::{sso::OrgAdmin, Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
+use crate::{Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
 use orgsso_core::{Action, FieldError, OrgName, Timestamp};
 use orgsso_saml::{IdpCertificate, SpConfig, VerifiedAssertion};
 use orgsso_store::{NewSsoConfig, Org, SsoConfig, SsoProtocol, SsoPurpose, User};

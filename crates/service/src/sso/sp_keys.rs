@@ -3,7 +3,8 @@
 //! (bound to the org and the use), published in SP metadata, and rotated in two steps: a
 //! new key next to the old (both decrypt), then the old one retired.
 
-use crate::{sso::OrgAdmin, Hub, ServiceError, ServiceResult};
+use super::OrgAdmin;
+use crate::{Hub, ServiceError, ServiceResult};
 use base64::Engine as _;
 use orgsso_core::Timestamp;
 use orgsso_saml::{SpDecryptionKey, SpMetadataKeys, SpSigningKey};
