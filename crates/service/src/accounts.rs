@@ -131,7 +131,7 @@ impl Hub {
     pub async fn add_email(&self, caller: &Caller, address: Email) -> ServiceResult<EmailRecord> {
         let user = caller.browser()?;
         if self.store.emails_of(user.id).await?.len() >= MAX_EMAILS {
-            return Err(ServiceError::Precondition(Precondition::TooManyEmails));
+            return Err(Precondition::TooManyEmails.into());
         }
         // Refused before the address is added, so the user can simply try again later.
         self.admit_mail(user, &address)?;
@@ -147,7 +147,7 @@ impl Hub {
         let user = caller.browser()?;
         let record = self.own_email(user, email).await?;
         if record.primary {
-            return Err(ServiceError::Precondition(Precondition::PrimaryEmailKept));
+            return Err(Precondition::PrimaryEmailKept.into());
         }
         Ok(self.store.remove_email(user.id, email).await?)
     }
@@ -156,7 +156,7 @@ impl Hub {
         let user = caller.browser()?;
         let record = self.own_email(user, email).await?;
         if !record.is_verified() {
-            return Err(ServiceError::Precondition(Precondition::UnverifiedPrimary));
+            return Err(Precondition::UnverifiedPrimary.into());
         }
         Ok(self.store.set_primary_email(user.id, email).await?)
     }
@@ -165,7 +165,7 @@ impl Hub {
         let user = caller.browser()?;
         let record = self.own_email(user, email).await?;
         if record.is_verified() {
-            return Err(ServiceError::Precondition(Precondition::AlreadyVerified));
+            return Err(Precondition::AlreadyVerified.into());
         }
         self.admit_mail(user, &record.address)?;
         self.send_verification(user, &record).await

@@ -227,7 +227,7 @@ impl Hub {
         let view = self.org_for(caller, name, Action::ManageMembers).await?;
         // S12: while role mapping is on, every sign-in sets the role again.
         if self.roles_managed_by_idp(&view.org).await? {
-            return Err(ServiceError::Precondition(Precondition::RolesManagedByIdp));
+            return Err(Precondition::RolesManagedByIdp.into());
         }
         let member = self.member(&view, username).await?;
         self.store

@@ -27,7 +27,7 @@ impl Hub {
             return Err(FieldError::new("name", "must be 1 to 64 printable characters").into());
         }
         if self.store.tokens_of(user.id).await?.len() >= MAX_TOKENS {
-            return Err(ServiceError::Precondition(Precondition::TooManyTokens));
+            return Err(Precondition::TooManyTokens.into());
         }
         let secret = format!("{TOKEN_PREFIX}{}", self.entropy.token().expose());
         let token = self

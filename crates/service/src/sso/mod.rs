@@ -453,9 +453,10 @@ impl Hub {
             .as_ref()
             .ok_or(orgsso_core::Denied::LoginRequired)?;
         // The IdP sends the browser back; only a browser session can finish what it starts.
-        let session = caller.session.as_ref().ok_or(ServiceError::Precondition(
-            Precondition::BrowserSessionRequired,
-        ))?;
+        let session = caller
+            .session
+            .as_ref()
+            .ok_or(Precondition::BrowserSessionRequired)?;
         let now = self.clock.now();
         let handle = match handle {
             Some(h) => h.to_owned(),
@@ -788,7 +789,7 @@ impl Hub {
             _ => None,
         };
         let Some(config) = config else {
-            return Err(ServiceError::Precondition(Precondition::SsoNotEnabled));
+            return Err(Precondition::SsoNotEnabled.into());
         };
         self.redirect_to_idp(caller, &org, &config, SsoPurpose::Login, return_to)
             .await
@@ -828,9 +829,7 @@ impl Hub {
                 .oidc_redirect(caller, org, config, &settings, purpose, return_to)
                 .await;
         }
-        Err(ServiceError::Precondition(
-            Precondition::UnreadableConfiguration,
-        ))
+        Err(Precondition::UnreadableConfiguration.into())
     }
 
     /// Whether the caller administers the org's SSO: their refusal pages

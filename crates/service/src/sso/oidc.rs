@@ -549,8 +549,7 @@ impl Hub {
             .await
             .map_err(|e| FieldError::new("issuer_url", e.to_string()))?;
         check_scopes_supported(&settings.scopes, &provider)?;
-        let json = serde_json::to_string(&settings)
-            .map_err(|_| ServiceError::Precondition(Precondition::SettingsNotStored))?;
+        let json = serde_json::to_string(&settings).map_err(|_| Precondition::SettingsNotStored)?;
         let config = self
             .store
             .create_sso_config(NewSsoConfig {
@@ -634,7 +633,7 @@ impl Hub {
             .provider_settings(org, config, settings)
             .map_err(ServiceError::SsoRefused)?;
         let redirect_uri = RedirectUri::parse(&self.oidc_callback_url(&org.name))
-            .map_err(|_| ServiceError::Precondition(Precondition::BadCallbackUrl))?;
+            .map_err(|_| Precondition::BadCallbackUrl)?;
         let request = orgsso_oidc::authorization_request(
             &provider,
             &provider_settings,
@@ -697,7 +696,7 @@ impl Hub {
             .await?
             .ok_or(ServiceError::NotFound(Entity::SsoConfiguration))?;
         let Some(settings) = OidcSettings::from_config(&config) else {
-            return Err(ServiceError::Precondition(Precondition::NotOidc).into());
+            return Err(Precondition::NotOidc.into());
         };
         if let Some(error) = params.get("error") {
             let rejection = orgsso_oidc::callback_error(
@@ -719,7 +718,7 @@ impl Hub {
         orgsso_oidc::check_callback_issuer(&provider, params.get("iss").map(String::as_str))
             .map_err(SsoRefusal::OidcRejected)?;
         let redirect_uri = RedirectUri::parse(&self.oidc_callback_url(&org.name))
-            .map_err(|_| ServiceError::Precondition(Precondition::BadCallbackUrl))?;
+            .map_err(|_| Precondition::BadCallbackUrl)?;
         let verifier = Secret::new(request.pkce_verifier.clone().unwrap_or_default());
         let nonce = request.nonce.clone().unwrap_or_default();
         let callback = orgsso_oidc::Callback {

@@ -4,7 +4,7 @@
 //! settings page). A store failure is never a refusal: [`SignInError`] keeps
 //! the two apart, so an outage answers as an outage.
 
-use crate::ServiceError;
+use crate::{Precondition, ServiceError};
 use orgsso_core::{Denied, OrgName, Username};
 use orgsso_store::{SsoConfigId, StoreError};
 
@@ -248,6 +248,12 @@ impl From<ServiceError> for SignInError {
 impl From<StoreError> for SignInError {
     fn from(err: StoreError) -> Self {
         Self::Failed(err.into())
+    }
+}
+
+impl From<Precondition> for SignInError {
+    fn from(precondition: Precondition) -> Self {
+        Self::Failed(precondition.into())
     }
 }
 

@@ -313,8 +313,7 @@ impl Hub {
         if from_url {
             settings.metadata_url = Some(input_url.trim().to_owned());
         }
-        let json = serde_json::to_string(&settings)
-            .map_err(|_| ServiceError::Precondition(Precondition::SettingsNotStored))?;
+        let json = serde_json::to_string(&settings).map_err(|_| Precondition::SettingsNotStored)?;
         let config = self
             .store
             .create_sso_config(NewSsoConfig {
@@ -471,7 +470,7 @@ impl Hub {
             }
         };
         let Some(settings) = SamlSettings::from_config(&config) else {
-            return Err(ServiceError::Precondition(Precondition::NotSaml).into());
+            return Err(Precondition::NotSaml.into());
         };
         let now = self.clock.now();
         let decryption_keys = self.saml_decryption_keys(org).await?;
@@ -584,8 +583,7 @@ impl Hub {
             .latest_sso_config(org.id)
             .await?
             .ok_or(ServiceError::NotFound(Entity::SsoConfiguration))?;
-        let settings = SamlSettings::from_config(&config)
-            .ok_or(ServiceError::Precondition(Precondition::NewestNotSaml))?;
+        let settings = SamlSettings::from_config(&config).ok_or(Precondition::NewestNotSaml)?;
         let sp = self.saml_endpoints(&org.name);
         let mut sp_config = match settings.sp_config(&sp) {
             Ok(c) => c,

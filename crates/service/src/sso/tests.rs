@@ -484,6 +484,14 @@ async fn only_an_admin_gets_the_proof() {
     ));
 }
 
+/// Why enabling was refused, when it was for want of a good test.
+fn blocked(err: ServiceError) -> Option<EnableBlocked> {
+    match err {
+        ServiceError::Precondition(Precondition::CannotEnable(why)) => Some(why),
+        _ => None,
+    }
+}
+
 #[tokio::test]
 async fn enabling_needs_the_admins_own_recent_test() {
     let f = fixture().await;
@@ -492,14 +500,15 @@ async fn enabling_needs_the_admins_own_recent_test() {
     assert_eq!(overview.can_enable, Err(EnableBlocked::NothingSaved));
     let config = saml_config(&f, admin.admin()).await;
     let enable = || f.hub.enable_sso(&admin, config.id, SsoMode::Enforced);
-    let blocked = |why| move |err| matches!(err, ServiceError::Precondition(Precondition::CannotEnable(b)) if b == why);
-    assert!(blocked(EnableBlocked::NotTested)(
-        enable().await.unwrap_err()
-    ));
+    assert_eq!(
+        blocked(enable().await.unwrap_err()),
+        Some(EnableBlocked::NotTested)
+    );
     mark_tested(&f, config.id, user(&f.bob).id, T0).await;
-    assert!(blocked(EnableBlocked::TestedByAnother)(
-        enable().await.unwrap_err()
-    ));
+    assert_eq!(
+        blocked(enable().await.unwrap_err()),
+        Some(EnableBlocked::TestedByAnother)
+    );
     mark_tested(&f, config.id, admin.admin(), T0).await;
     f.clock.advance(ENABLE_AFTER_TEST_WITHIN_S + 1);
     let err = enable().await.unwrap_err();
