@@ -15,6 +15,7 @@ const ANSWER_NOT_ACCEPTED: &str = "Your identity provider's answer could not be 
 const CONFIGURATION_BROKEN: &str =
     "The organization's SSO configuration is broken. Tell an organization admin.";
 
+/// Why a sign-in through the organization's IdP was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SsoRefusal {
     /// No pending OIDC sign-in of this browser has the callback's `state`.
