@@ -7,7 +7,7 @@ use crate::chrome::{render_with, sso_start_path, Chrome};
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use orgsso_service::{ServiceError, SsoRequired};
+use orgsso_service::{Entity, ServiceError, SsoRequired};
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -43,7 +43,7 @@ impl IntoResponse for ErrorPage {
 
 /// What a page URL nobody serves answers: a real 404 page.
 pub async fn page_not_found() -> Response {
-    let message = ServiceError::NotFound("page").to_string();
+    let message = ServiceError::NotFound(Entity::Page).to_string();
     ErrorPage::new(StatusCode::NOT_FOUND, message).into_response()
 }
 

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use orgsso_core::{DisplayName, Email, EmailId, Password, SsoMode, TokenId, TokenScope, Username};
-use orgsso_service::{ServiceError, SignupRequest};
+use orgsso_service::{Entity, ServiceError, SignupRequest};
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -428,7 +428,7 @@ async fn email_command(
         "resend" => Notice::EmailSent,
         "primary" => Notice::EmailPrimary,
         "delete" => Notice::EmailRemoved,
-        _ => return Err(WebError::from(ServiceError::NotFound("page")).into()),
+        _ => return Err(WebError::from(ServiceError::NotFound(Entity::Page)).into()),
     };
     email_action(auth, app, done, async move {
         match command.as_str() {

@@ -243,9 +243,12 @@ async fn add_member(
     }
     .await;
     let result = result.map_err(|e: WebError| match e {
-        WebError::Service(orgsso_service::ServiceError::NotFound("user")) => WebError::from(
-            orgsso_core::FieldError::new("username", "no user has this username"),
-        ),
+        WebError::Service(orgsso_service::ServiceError::NotFound(orgsso_service::Entity::User)) => {
+            WebError::from(orgsso_core::FieldError::new(
+                "username",
+                "no user has this username",
+            ))
+        }
         other => other,
     });
     member_action(&auth, &app, &name, Notice::MemberAdded, result).await
@@ -364,8 +367,9 @@ async fn user_page(
     State(app): State<AppState>,
     Path(user): Path<String>,
 ) -> Result<Response, PageError> {
-    let username = Username::parse(&user)
-        .map_err(|_| PageError(orgsso_service::ServiceError::NotFound("user").into()))?;
+    let username = Username::parse(&user).map_err(|_| {
+        PageError(orgsso_service::ServiceError::NotFound(orgsso_service::Entity::User).into())
+    })?;
     let user = app.hub.user(&username).await?;
     let repos = app
         .hub

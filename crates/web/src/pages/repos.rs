@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use orgsso_core::{RepoKind, RepoName, Role, Visibility};
-use orgsso_service::{RepoUpdate, ServiceError};
+use orgsso_service::{Entity, RepoUpdate, ServiceError};
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -31,7 +31,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn kind(segment: &str) -> Result<RepoKind, PageError> {
-    RepoKind::from_plural(segment).ok_or_else(|| PageError(ServiceError::NotFound("page").into()))
+    RepoKind::from_plural(segment)
+        .ok_or_else(|| PageError(ServiceError::NotFound(Entity::Page).into()))
 }
 
 #[derive(Template)]

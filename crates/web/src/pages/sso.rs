@@ -174,7 +174,7 @@ struct SsoPage {
     mode: &'static str,
     active_id: i64,
     /// Why the viewing admin cannot enable the newest configuration, if so.
-    enable_blocked: Option<&'static str>,
+    enable_blocked: Option<orgsso_service::sso::EnableBlocked>,
     domains: Vec<DomainRow>,
     jit_membership: bool,
     acs_url: String,
@@ -224,7 +224,8 @@ async fn sso_page(
         oidc_form,
         recheck,
     } = extras;
-    let overview = app.hub.sso_overview(&auth.caller, name).await?;
+    let admin = app.hub.org_admin(&auth.caller, name).await?;
+    let overview = app.hub.sso_overview(&admin).await?;
     let now = app.hub.now();
     let sp = app.hub.saml_endpoints(&overview.org.name);
     let latest = overview.latest.as_ref().map(|c| {
@@ -347,7 +348,7 @@ async fn sso_page(
     });
     let sp_keys: Vec<SpKeyRow> = app
         .hub
-        .saml_sp_keys(&auth.caller, name)
+        .saml_sp_keys(&admin)
         .await?
         .into_iter()
         .map(|k| SpKeyRow {
@@ -358,10 +359,10 @@ async fn sso_page(
         })
         .collect();
     let sp_keys_rotating = sp_keys.iter().any(|k| k.state == "previous");
-    let role_mapping = app.hub.role_mapping(&auth.caller, name).await?;
+    let role_mapping = app.hub.role_mapping(&admin).await?;
     let sso_users = app
         .hub
-        .sso_users(&auth.caller, name)
+        .sso_users(&admin)
         .await?
         .iter()
         .map(|row| {
@@ -509,7 +510,8 @@ async fn save_saml(
         sign_authn_requests: form.sign_authn_requests.is_some(),
         jit_domains: form.jit_domains.clone(),
     };
-    match app.hub.save_saml_config(&auth.caller, &name, input).await {
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    match app.hub.save_saml_config(&auth.caller, &admin, input).await {
         Ok(saved) => Ok(Redirect::to(&saved.test_url).into_response()),
         Err(err @ ServiceError::Invalid(_)) => {
             let values = FormValues {
@@ -542,7 +544,8 @@ async fn test_again(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    let idp_url = app.hub.test_latest_config(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    let idp_url = app.hub.test_latest_config(&auth.caller, &admin).await?;
     Ok(Redirect::to(&idp_url).into_response())
 }
 
@@ -577,9 +580,8 @@ async fn enable(
             .into())
         }
     };
-    app.hub
-        .enable_sso(&auth.caller, &name, SsoConfigId(id), mode)
-        .await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.enable_sso(&admin, SsoConfigId(id), mode).await?;
     let settings = Notice::SsoEnabled.at(&format!("/organizations/{name}/settings/sso"));
     if mode == SsoMode::Enforced {
         // The admin is held by the gate like everyone: sign them in through
@@ -596,7 +598,8 @@ async fn disable(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    app.hub.disable_sso(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.disable_sso(&admin).await?;
     Ok(Notice::SsoDisabled.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
@@ -632,10 +635,10 @@ async fn save_options(
                 "must be a whole number of minutes between 15 and 129600 (90 days)",
             ))
         })?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
     app.hub
         .set_sso_options(
-            &auth.caller,
-            &name,
+            &admin,
             SsoOptionsUpdate {
                 session_ttl_s: Some(ttl_s),
                 allow_idp_initiated: Some(form.allow_idp_initiated.is_some()),
@@ -653,7 +656,8 @@ async fn recheck(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    let outcome = match app.hub.recheck_failed_saml(&auth.caller, &name).await? {
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    let outcome = match app.hub.recheck_failed_saml(&admin).await? {
         Ok(assertion) => format!("Accepted now: NameID {} from {}. Test and enable the configuration so members can sign in.", assertion.name_id, assertion.issuer),
         Err(reason) => format!("Still refused: {reason}"),
     };
@@ -735,14 +739,14 @@ impl SsoErrorPage {
         refusal: orgsso_service::sso::SsoRefusal,
     ) -> Self {
         let detail = if app.hub.manages_sso(&auth.caller, name).await {
-            Some(format!("{} ({})", refusal.admin_detail, refusal.code))
+            Some(format!("{} ({})", refusal.admin_detail(), refusal.code()))
         } else {
             None
         };
         SsoErrorPage {
             chrome: Chrome::new(auth),
             name: name.to_string(),
-            message: refusal.member_message,
+            message: refusal.member_message(),
             detail,
         }
     }
@@ -791,9 +795,10 @@ async fn save_oidc(
     CsrfForm(form): CsrfForm<OidcSettingsInput>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
     match app
         .hub
-        .save_oidc_config(&auth.caller, &name, form.clone())
+        .save_oidc_config(&auth.caller, &admin, form.clone())
         .await
     {
         Ok(saved) => Ok(Redirect::to(&saved.test_url).into_response()),
@@ -874,7 +879,8 @@ async fn add_domain(
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
     let domain = EmailDomain::parse(&form.domain)?;
-    app.hub.add_sso_domain(&auth.caller, &name, &domain).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.add_sso_domain(&admin, &domain).await?;
     Ok(Notice::SsoDomains.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
@@ -886,9 +892,8 @@ async fn remove_domain(
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
     let domain = EmailDomain::parse(&form.domain)?;
-    app.hub
-        .remove_sso_domain(&auth.caller, &name, &domain)
-        .await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.remove_sso_domain(&admin, &domain).await?;
     Ok(Notice::SsoDomains.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
@@ -910,9 +915,8 @@ async fn revoke(
         "" => None,
         username => Some(Username::parse(username)?),
     };
-    app.hub
-        .revoke_sso_sessions(&auth.caller, &name, member.as_ref())
-        .await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.revoke_sso_sessions(&admin, member.as_ref()).await?;
     Ok(Notice::SsoRevoked.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
@@ -930,9 +934,8 @@ async fn unlink(
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
     let username = Username::parse(form.username.trim())?;
-    app.hub
-        .unlink_sso_identity(&auth.caller, &name, &username)
-        .await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.unlink_sso_identity(&admin, &username).await?;
     Ok(Notice::SsoUnlinked.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
@@ -955,8 +958,9 @@ async fn save_role_mapping(
     let name = org_name(&org)?;
     let entries =
         orgsso_service::sso::role_mapping::parse_role_lines(&form.roles).map_err(WebError::from)?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
     app.hub
-        .set_role_mapping(&auth.caller, &name, &form.path, &entries)
+        .set_role_mapping(&admin, &form.path, &entries)
         .await?;
     Ok(Redirect::to(&format!("/organizations/{name}/settings/sso")).into_response())
 }
@@ -968,7 +972,8 @@ async fn delete_role_mapping(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    app.hub.delete_role_mapping(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.delete_role_mapping(&admin).await?;
     Ok(Redirect::to(&format!("/organizations/{name}/settings/sso")).into_response())
 }
 
@@ -981,7 +986,8 @@ async fn rotate_sp_keys(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    app.hub.rotate_saml_sp_keys(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.rotate_saml_sp_keys(&admin).await?;
     Ok(Redirect::to(&format!("/organizations/{name}/settings/sso#sp-keys")).into_response())
 }
 
@@ -993,6 +999,7 @@ async fn retire_sp_keys(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    app.hub.retire_saml_sp_keys(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.retire_saml_sp_keys(&admin).await?;
     Ok(Redirect::to(&format!("/organizations/{name}/settings/sso#sp-keys")).into_response())
 }
