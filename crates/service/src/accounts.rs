@@ -1,6 +1,9 @@
 //! Accounts: sign-up, log-in, emails and their verification, passwords.
 
-use crate::{Caller, Hub, Mail, NewSessionCookie, ServiceError, ServiceResult};
+use crate::{
+    Caller, Entity, Hub, Mail, NewSessionCookie, Precondition, ServiceError, ServiceResult,
+    MAX_EMAILS,
+};
 use orgsso_core::{DisplayName, Email, EmailId, Password, UserId, Username};
 use orgsso_store::{EmailRecord, NewUser, StoreError, User};
 
@@ -116,7 +119,7 @@ impl Hub {
         self.store
             .user_by_username(username)
             .await?
-            .ok_or(ServiceError::NotFound("user"))
+            .ok_or(ServiceError::NotFound(Entity::User))
     }
 
     pub async fn emails(&self, user: UserId) -> ServiceResult<Vec<EmailRecord>> {
@@ -127,10 +130,8 @@ impl Hub {
     // assertions: only a browser session changes them (`Caller::browser`).
     pub async fn add_email(&self, caller: &Caller, address: Email) -> ServiceResult<EmailRecord> {
         let user = caller.browser()?;
-        if self.store.emails_of(user.id).await?.len() >= 20 {
-            return Err(ServiceError::Precondition(
-                "an account can have at most 20 email addresses",
-            ));
+        if self.store.emails_of(user.id).await?.len() >= MAX_EMAILS {
+            return Err(Precondition::TooManyEmails.into());
         }
         // Refused before the address is added, so the user can simply try again later.
         self.admit_mail(user, &address)?;
@@ -146,9 +147,7 @@ impl Hub {
         let user = caller.browser()?;
         let record = self.own_email(user, email).await?;
         if record.primary {
-            return Err(ServiceError::Precondition(
-                "the primary email cannot be removed; make another one primary first",
-            ));
+            return Err(Precondition::PrimaryEmailKept.into());
         }
         Ok(self.store.remove_email(user.id, email).await?)
     }
@@ -157,9 +156,7 @@ impl Hub {
         let user = caller.browser()?;
         let record = self.own_email(user, email).await?;
         if !record.is_verified() {
-            return Err(ServiceError::Precondition(
-                "only a verified email can be primary",
-            ));
+            return Err(Precondition::UnverifiedPrimary.into());
         }
         Ok(self.store.set_primary_email(user.id, email).await?)
     }
@@ -168,7 +165,7 @@ impl Hub {
         let user = caller.browser()?;
         let record = self.own_email(user, email).await?;
         if record.is_verified() {
-            return Err(ServiceError::Precondition("this email is already verified"));
+            return Err(Precondition::AlreadyVerified.into());
         }
         self.admit_mail(user, &record.address)?;
         self.send_verification(user, &record).await
@@ -180,7 +177,7 @@ impl Hub {
             .await?
             .into_iter()
             .find(|e| e.id == email)
-            .ok_or(ServiceError::NotFound("email"))
+            .ok_or(ServiceError::NotFound(Entity::Email))
     }
 
     /// Consumes a verification link's token and marks its email verified.

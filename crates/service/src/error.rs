@@ -1,6 +1,7 @@
 //! `ServiceError`: every way a use case can refuse. The web layer maps each
 //! variant to a status and a stable code; the CLI prints its message.
 
+use crate::sso::EnableBlocked;
 use orgsso_core::{Denied, FieldError, PasswordError};
 use orgsso_store::{StoreError, Unique};
 
@@ -15,7 +16,7 @@ pub enum ServiceError {
     #[error(transparent)]
     Denied(#[from] Denied),
     #[error("{0} not found")]
-    NotFound(&'static str),
+    NotFound(Entity),
     /// Unknown user and wrong password answer the same.
     #[error("incorrect username/email or password")]
     BadCredentials,
@@ -35,8 +36,8 @@ pub enum ServiceError {
     WrongCurrentPassword,
     #[error("an organization must keep at least one admin")]
     LastAdmin,
-    #[error("{0}")]
-    Precondition(&'static str),
+    #[error(transparent)]
+    Precondition(Precondition),
     #[error("this link is invalid or has expired")]
     InvalidLink,
     #[error("{0}")]
@@ -56,12 +57,109 @@ pub enum ServiceError {
     Hashing,
 }
 
+/// What was not found; its text is the start of the message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entity {
+    User,
+    Owner,
+    Organization,
+    Member,
+    Email,
+    EmailDomain,
+    Repository,
+    Token,
+    SsoConfiguration,
+    SsoIdentity,
+    RefusedResponse,
+    Domain,
+    Record,
+    Page,
+    Endpoint,
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Entity::User => "user",
+            Entity::Owner => "owner",
+            Entity::Organization => "organization",
+            Entity::Member => "member",
+            Entity::Email => "email",
+            Entity::EmailDomain => "email domain",
+            Entity::Repository => "repository",
+            Entity::Token => "token",
+            Entity::SsoConfiguration => "SSO configuration",
+            Entity::SsoIdentity => "SSO identity",
+            Entity::RefusedResponse => "refused response",
+            Entity::Domain => "domain",
+            Entity::Record => "record",
+            Entity::Page => "page",
+            Entity::Endpoint => "endpoint",
+        })
+    }
+}
+
+/// Most access tokens one account may hold.
+pub const MAX_TOKENS: usize = 100;
+
+/// Most email addresses one account may have.
+pub const MAX_EMAILS: usize = 20;
+
+/// A use case that cannot run in the current state; the message says what to do first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Precondition {
+    #[error("an account can have at most {MAX_TOKENS} access tokens")]
+    TooManyTokens,
+    #[error("an account can have at most {MAX_EMAILS} email addresses")]
+    TooManyEmails,
+    #[error("the primary email cannot be removed; make another one primary first")]
+    PrimaryEmailKept,
+    #[error("only a verified email can be primary")]
+    UnverifiedPrimary,
+    #[error("this email is already verified")]
+    AlreadyVerified,
+    #[error("roles in this organization are managed by its identity provider (SSO role mapping is on): change the member's groups at the IdP or the mapping, or turn role mapping off first")]
+    RolesManagedByIdp,
+    #[error(transparent)]
+    CannotEnable(EnableBlocked),
+    /// The configuration's test changed between the check and the write.
+    #[error("this configuration's test changed meanwhile; test it again, then enable")]
+    TestChangedMeanwhile,
+    /// The IdP sends the browser back: only a browser session can finish what it starts.
+    #[error("signing in through the identity provider needs a browser session (log in to the hub in a browser, not with an access token)")]
+    BrowserSessionRequired,
+    #[error("this organization has not enabled single sign-on")]
+    SsoNotEnabled,
+    #[error("the configuration cannot be read; save it again")]
+    UnreadableConfiguration,
+    #[error("the settings could not be stored")]
+    SettingsNotStored,
+    #[error("this organization signs in with OpenID Connect, not SAML")]
+    NotSaml,
+    #[error("the newest configuration is not a SAML configuration")]
+    NewestNotSaml,
+    #[error("this sign-in was not started with OpenID Connect")]
+    NotOidc,
+    #[error("the HTTP client for identity providers could not start")]
+    IdpClientUnavailable,
+    #[error("the hub's base URL does not make a valid callback URL")]
+    BadCallbackUrl,
+    #[error("the stored role mapping cannot be read; save it again")]
+    UnreadableRoleMapping,
+}
+
+impl From<Precondition> for ServiceError {
+    fn from(precondition: Precondition) -> Self {
+        ServiceError::Precondition(precondition)
+    }
+}
+
 impl From<StoreError> for ServiceError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Conflict(unique) => ServiceError::Conflict(unique),
             StoreError::LastAdmin => ServiceError::LastAdmin,
-            StoreError::NotFound => ServiceError::NotFound("record"),
+            StoreError::NotFound => ServiceError::NotFound(Entity::Record),
             other => ServiceError::Store(other),
         }
     }
@@ -95,7 +193,7 @@ impl ServiceError {
             ServiceError::LastAdmin => "last_admin",
             ServiceError::Precondition(_) => "precondition",
             ServiceError::InvalidLink => "invalid_link",
-            ServiceError::SsoRefused(refusal) => refusal.code,
+            ServiceError::SsoRefused(refusal) => refusal.code(),
             ServiceError::SsoRequired(_) => "sso_required",
             ServiceError::DomainClaimed { .. } => "domain_claimed",
             ServiceError::Store(StoreError::Unavailable(_)) => "unavailable",

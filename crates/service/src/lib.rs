@@ -18,7 +18,7 @@ pub mod sso;
 mod tokens;
 
 pub use accounts::{LoginOutcome, SignupRequest};
-pub use error::{ServiceError, ServiceResult};
+pub use error::{Entity, Precondition, ServiceError, ServiceResult, MAX_EMAILS, MAX_TOKENS};
 pub use mail::{Mail, MailError, Mailer, OutboxMailer, SmtpMailer};
 pub use orgs::{OrgView, SsoRequired};
 pub use password_hash::{HashingLimits, HashingStats, DEFAULT_QUEUE as DEFAULT_HASH_QUEUE};

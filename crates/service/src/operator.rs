@@ -8,7 +8,7 @@
 //! A lookup by a name the operator typed answers `None` when nothing has that
 //! name, so the CLI words the message itself.
 
-use crate::{Hub, ServiceError, ServiceResult, SignupRequest};
+use crate::{Entity, Hub, ServiceError, ServiceResult, SignupRequest};
 use orgsso_core::{Email, OrgName, Role, Username};
 use orgsso_store::{EmailRecord, Member, NewOrg, Org, OutboxMail, User};
 
@@ -39,7 +39,7 @@ impl Hub {
         let user = self.signup(request).await?;
         tracing::info!(user = %user.username, by = "operator", "user created");
         if verified && !self.operator_verify_email(&address).await? {
-            return Err(ServiceError::NotFound("email"));
+            return Err(ServiceError::NotFound(Entity::Email));
         }
         Ok(user)
     }

@@ -2,7 +2,7 @@
 //! with the organization's SSO gate for this caller read fresh from the
 //! database on every request (a revocation holds on every instance at once).
 
-use crate::{Caller, Hub, ServiceError, ServiceResult};
+use crate::{Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
 use orgsso_core::{
     decide, Action, Denied, DisplayName, Granted, Namespace, OrgName, Role, SsoGate, Username,
     Viewer,
@@ -88,11 +88,11 @@ impl Hub {
         }
     }
 
-    async fn org_by_name(&self, name: &OrgName) -> ServiceResult<Org> {
+    pub(crate) async fn org_by_name(&self, name: &OrgName) -> ServiceResult<Org> {
         self.store
             .org_by_name(name)
             .await?
-            .ok_or(ServiceError::NotFound("organization"))
+            .ok_or(ServiceError::NotFound(Entity::Organization))
     }
 
     /// The organization after asking the policy about `action` alone, not
@@ -199,7 +199,7 @@ impl Hub {
             .store
             .user_by_username(username)
             .await?
-            .ok_or(ServiceError::NotFound("user"))?;
+            .ok_or(ServiceError::NotFound(Entity::User))?;
         let role = role.unwrap_or(view.org.default_role);
         self.store
             .add_member(view.org.id, user.id, role, self.clock.now())
@@ -214,7 +214,7 @@ impl Hub {
             .await?
             .into_iter()
             .find(|m| &m.username == username)
-            .ok_or(ServiceError::NotFound("member"))
+            .ok_or(ServiceError::NotFound(Entity::Member))
     }
 
     pub async fn set_member_role(
@@ -227,9 +227,7 @@ impl Hub {
         let view = self.org_for(caller, name, Action::ManageMembers).await?;
         // S12: while role mapping is on, every sign-in sets the role again.
         if self.roles_managed_by_idp(&view.org).await? {
-            return Err(ServiceError::Precondition(
-                "roles in this organization are managed by its identity provider (SSO role mapping is on): change the member's groups at the IdP or the mapping, or turn role mapping off first",
-            ));
+            return Err(Precondition::RolesManagedByIdp.into());
         }
         let member = self.member(&view, username).await?;
         self.store
@@ -284,13 +282,13 @@ impl Hub {
         self.store
             .org_by_id(view.org.id)
             .await?
-            .ok_or(ServiceError::NotFound("organization"))
+            .ok_or(ServiceError::NotFound(Entity::Organization))
     }
 }
 
 fn not_a_member(err: StoreError) -> ServiceError {
     match err {
-        StoreError::NotFound => ServiceError::NotFound("member"),
+        StoreError::NotFound => ServiceError::NotFound(Entity::Member),
         other => other.into(),
     }
 }

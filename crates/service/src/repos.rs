@@ -1,6 +1,6 @@
 //! Repositories (models, datasets, spaces) of users and organizations.
 
-use crate::{Caller, Hub, ServiceError, ServiceResult};
+use crate::{Caller, Entity, Hub, ServiceError, ServiceResult};
 use orgsso_core::{
     decide, Action, Denied, FieldError, Granted, Namespace, OrgName, RepoKind, RepoName, Visibility,
 };
@@ -56,7 +56,7 @@ impl Hub {
             .store
             .owner_by_name(owner_name)
             .await?
-            .ok_or(ServiceError::NotFound("owner"))?;
+            .ok_or(ServiceError::NotFound(Entity::Owner))?;
         match owner {
             Owner::User(id) => Ok(Scope {
                 owner,
@@ -68,7 +68,7 @@ impl Hub {
                     .store
                     .org_by_id(id)
                     .await?
-                    .ok_or(ServiceError::NotFound("owner"))?;
+                    .ok_or(ServiceError::NotFound(Entity::Owner))?;
                 Ok(Scope {
                     owner,
                     namespace: self.org_namespace(caller, &org).await?,
@@ -136,7 +136,7 @@ impl Hub {
         owner_name: &str,
         name: &str,
     ) -> ServiceResult<(RepoView, Scope)> {
-        let not_found = || ServiceError::NotFound("repository");
+        let not_found = || ServiceError::NotFound(Entity::Repository);
         let name = RepoName::parse(name).map_err(|_| not_found())?;
         let repo = self
             .store

@@ -1,7 +1,7 @@
 //! Access tokens: created with a scope, shown once, stored as SHA-256.
 
 use crate::sessions::TOKEN_PREFIX;
-use crate::{Caller, Hub, ServiceError, ServiceResult};
+use crate::{Caller, Entity, Hub, Precondition, ServiceError, ServiceResult, MAX_TOKENS};
 use orgsso_core::{FieldError, Secret, TokenId, TokenScope};
 use orgsso_store::{AccessToken, NewToken, User};
 
@@ -26,10 +26,8 @@ impl Hub {
         if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
             return Err(FieldError::new("name", "must be 1 to 64 printable characters").into());
         }
-        if self.store.tokens_of(user.id).await?.len() >= 100 {
-            return Err(ServiceError::Precondition(
-                "an account can have at most 100 access tokens",
-            ));
+        if self.store.tokens_of(user.id).await?.len() >= MAX_TOKENS {
+            return Err(Precondition::TooManyTokens.into());
         }
         let secret = format!("{TOKEN_PREFIX}{}", self.entropy.token().expose());
         let token = self
@@ -58,7 +56,7 @@ impl Hub {
             .revoke_token(user.id, token)
             .await
             .map_err(|e| match e {
-                orgsso_store::StoreError::NotFound => ServiceError::NotFound("token"),
+                orgsso_store::StoreError::NotFound => ServiceError::NotFound(Entity::Token),
                 other => other.into(),
             })
     }

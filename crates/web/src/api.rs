@@ -26,7 +26,7 @@ use orgsso_service::sso::oidc::{OidcSettings, OidcSettingsInput};
 use orgsso_service::sso::saml::{certificate_info, SamlSettings, SamlSettingsInput};
 use orgsso_service::sso::sp_keys::SpKeyRotation;
 use orgsso_service::sso::{SavedConfig, SsoOptionsUpdate};
-use orgsso_service::{RepoUpdate, ServiceError};
+use orgsso_service::{Entity, RepoUpdate, ServiceError};
 use orgsso_store::SsoConfigId;
 use orgsso_store::User;
 use serde::{Deserialize, Serialize};
@@ -111,7 +111,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The API router, with a JSON 404 for paths it does not know.
 pub fn router() -> Router<AppState> {
     let (router, _) = routes().split_for_parts();
-    router.fallback(|| async { WebError::Service(ServiceError::NotFound("endpoint")) })
+    router.fallback(|| async { WebError::Service(ServiceError::NotFound(Entity::Endpoint)) })
 }
 
 type ApiResult = Result<Response, WebError>;
@@ -137,8 +137,9 @@ fn writer(auth: &Auth) -> Result<&User, WebError> {
 }
 
 fn repo_kind(raw: &str) -> Result<RepoKind, WebError> {
-    RepoKind::parse(raw)
-        .or_else(|_| RepoKind::from_plural(raw).ok_or(ServiceError::NotFound("repository").into()))
+    RepoKind::parse(raw).or_else(|_| {
+        RepoKind::from_plural(raw).ok_or(ServiceError::NotFound(Entity::Repository).into())
+    })
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -415,7 +416,7 @@ async fn my_orgs(auth: Auth, State(app): State<AppState>) -> ApiResult {
 /// A user's public profile
 #[utoipa::path(get, path = "/users/{user}", tag = "account", params(("user" = String, Path, description = "Username")), security((), ("bearer" = []), ("session" = [])), responses((status = 200, description = "The user", body = views::User)))]
 async fn user(State(app): State<AppState>, Path(user): Path<String>) -> ApiResult {
-    let username = Username::parse(&user).map_err(|_| ServiceError::NotFound("user"))?;
+    let username = Username::parse(&user).map_err(|_| ServiceError::NotFound(Entity::User))?;
     ok(views::User::from(&app.hub.user(&username).await?))
 }
 
@@ -534,7 +535,7 @@ async fn set_role(
     ApiJson(body): ApiJson<RoleBody>,
 ) -> ApiResult {
     let role = Role::parse_field("role", &body.role)?;
-    let username = Username::parse(&user).map_err(|_| ServiceError::NotFound("member"))?;
+    let username = Username::parse(&user).map_err(|_| ServiceError::NotFound(Entity::Member))?;
     let member = app
         .hub
         .set_member_role(&auth.caller, &org_name(&org)?, &username, role)
@@ -549,7 +550,7 @@ async fn remove_member(
     State(app): State<AppState>,
     Path((org, user)): Path<(String, String)>,
 ) -> ApiResult {
-    let username = Username::parse(&user).map_err(|_| ServiceError::NotFound("member"))?;
+    let username = Username::parse(&user).map_err(|_| ServiceError::NotFound(Entity::Member))?;
     app.hub
         .remove_member(&auth.caller, &org_name(&org)?, &username)
         .await?;
@@ -676,7 +677,8 @@ async fn delete_repo(
 /// SSO state, SP endpoints, newest configuration and SSO users (admin)
 #[utoipa::path(get, path = "/orgs/{org}/sso", tag = "sso", params(("org" = String, Path, description = "Organization name")), security(("bearer" = []), ("session" = [])), responses((status = 200, description = "The organization's SSO", body = views::SsoState)))]
 async fn sso_state(auth: Auth, State(app): State<AppState>, Path(org): Path<String>) -> ApiResult {
-    let overview = app.hub.sso_overview(&auth.caller, &org_name(&org)?).await?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    let overview = app.hub.sso_overview(&admin).await?;
     let sp = app.hub.saml_endpoints(&overview.org.name);
     let now = app.hub.now();
     let latest = overview.latest.as_ref().map(|c| views::LatestConfig {
@@ -714,7 +716,7 @@ async fn sso_state(auth: Auth, State(app): State<AppState>, Path(org): Path<Stri
             client_id: o.client_id,
             client_secret_set: c.secret_ciphertext.is_some(),
             scopes: o.scopes,
-            email_claim: o.email_claim,
+            email_claim: o.email_claim.to_string(),
             jit_domains: o.jit_domains,
             required_claim: o.required_claim.map(|r| views::RequiredClaim {
                 name: r.name,
@@ -734,7 +736,7 @@ async fn sso_state(auth: Auth, State(app): State<AppState>, Path(org): Path<Stri
             .map(views::SsoDomain::from)
             .collect(),
         can_enable: overview.can_enable.is_ok(),
-        can_enable_reason: overview.can_enable.err().map(str::to_owned),
+        can_enable_reason: overview.can_enable.err().map(|why| why.to_string()),
         active_config: overview.state.active_config.map(|c| c.0),
         session_timeout_s: overview.state.session_ttl_s,
         allow_idp_initiated: overview.state.allow_idp_initiated,
@@ -766,9 +768,10 @@ async fn save_saml(
     Path(org): Path<String>,
     ApiJson(input): ApiJson<SamlConfigBody>,
 ) -> ApiResult {
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
     let saved = app
         .hub
-        .save_saml_config(&auth.caller, &org_name(&org)?, input.into())
+        .save_saml_config(&auth.caller, &admin, input.into())
         .await?;
     saved_config(saved)
 }
@@ -781,9 +784,10 @@ async fn save_oidc(
     Path(org): Path<String>,
     ApiJson(input): ApiJson<OidcConfigBody>,
 ) -> ApiResult {
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
     let saved = app
         .hub
-        .save_oidc_config(&auth.caller, &org_name(&org)?, input.into())
+        .save_oidc_config(&auth.caller, &admin, input.into())
         .await?;
     saved_config(saved)
 }
@@ -829,13 +833,9 @@ async fn sso_enable(
     ApiJson(body): ApiJson<EnableBody>,
 ) -> ApiResult {
     let mode = enable_mode(body.mode.as_deref())?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
     app.hub
-        .enable_sso(
-            &auth.caller,
-            &org_name(&org)?,
-            SsoConfigId(body.config_id),
-            mode,
-        )
+        .enable_sso(&admin, SsoConfigId(body.config_id), mode)
         .await?;
     no_content()
 }
@@ -847,7 +847,8 @@ async fn sso_disable(
     State(app): State<AppState>,
     Path(org): Path<String>,
 ) -> ApiResult {
-    app.hub.disable_sso(&auth.caller, &org_name(&org)?).await?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    app.hub.disable_sso(&admin).await?;
     no_content()
 }
 
@@ -868,10 +869,10 @@ async fn sso_options(
     Path(org): Path<String>,
     ApiJson(body): ApiJson<SsoOptionsBody>,
 ) -> ApiResult {
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
     app.hub
         .set_sso_options(
-            &auth.caller,
-            &org_name(&org)?,
+            &admin,
             SsoOptionsUpdate {
                 session_ttl_s: body.session_timeout_s,
                 allow_idp_initiated: body.allow_idp_initiated,
@@ -900,7 +901,8 @@ async fn sso_domains(
     State(app): State<AppState>,
     Path(org): Path<String>,
 ) -> ApiResult {
-    let overview = app.hub.sso_overview(&auth.caller, &org_name(&org)?).await?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    let overview = app.hub.sso_overview(&admin).await?;
     ok(overview
         .domains
         .iter()
@@ -919,9 +921,8 @@ async fn add_sso_domain(
     ApiJson(body): ApiJson<DomainBody>,
 ) -> ApiResult {
     let domain = EmailDomain::parse(&body.domain)?;
-    app.hub
-        .add_sso_domain(&auth.caller, &org_name(&org)?, &domain)
-        .await?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    app.hub.add_sso_domain(&admin, &domain).await?;
     created(views::SsoDomainAdded {
         domain: domain.as_str().to_owned(),
     })
@@ -935,10 +936,10 @@ async fn remove_sso_domain(
     Path((org, domain)): Path<(String, String)>,
 ) -> ApiResult {
     // A domain that cannot be listed is simply not listed.
-    let domain = EmailDomain::parse(&domain).map_err(|_| ServiceError::NotFound("email domain"))?;
-    app.hub
-        .remove_sso_domain(&auth.caller, &org_name(&org)?, &domain)
-        .await?;
+    let domain =
+        EmailDomain::parse(&domain).map_err(|_| ServiceError::NotFound(Entity::EmailDomain))?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    app.hub.remove_sso_domain(&admin, &domain).await?;
     no_content()
 }
 
@@ -959,10 +960,8 @@ async fn revoke_sso_sessions(
     ApiJson(body): ApiJson<RevokeBody>,
 ) -> ApiResult {
     let member = body.username.as_deref().map(Username::parse).transpose()?;
-    let ended = app
-        .hub
-        .revoke_sso_sessions(&auth.caller, &org_name(&org)?, member.as_ref())
-        .await?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    let ended = app.hub.revoke_sso_sessions(&admin, member.as_ref()).await?;
     ok(views::Revoked { revoked: ended })
 }
 
@@ -994,9 +993,10 @@ async fn sp_key_views(
     auth: &Auth,
     org: &OrgName,
 ) -> Result<Vec<SpKeyView>, WebError> {
+    let admin = app.hub.org_admin(&auth.caller, org).await?;
     Ok(app
         .hub
-        .saml_sp_keys(&auth.caller, org)
+        .saml_sp_keys(&admin)
         .await?
         .into_iter()
         .map(|k| SpKeyView {
@@ -1036,7 +1036,8 @@ async fn rotate_saml_sp_keys(
     Path(org): Path<String>,
 ) -> ApiResult {
     let name = org_name(&org)?;
-    let rotation = app.hub.rotate_saml_sp_keys(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    let rotation = app.hub.rotate_saml_sp_keys(&admin).await?;
     ok(SpKeyRotationView {
         outcome: rotation_outcome(rotation),
         keys: sp_key_views(&app, &auth, &name).await?,
@@ -1051,7 +1052,8 @@ async fn retire_saml_sp_keys(
     Path(org): Path<String>,
 ) -> ApiResult {
     let name = org_name(&org)?;
-    let rotation = app.hub.retire_saml_sp_keys(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    let rotation = app.hub.retire_saml_sp_keys(&admin).await?;
     ok(SpKeyRotationView {
         outcome: rotation_outcome(rotation),
         keys: sp_key_views(&app, &auth, &name).await?,
@@ -1061,7 +1063,8 @@ async fn retire_saml_sp_keys(
 /// SSO audit log, newest first (admin)
 #[utoipa::path(get, path = "/orgs/{org}/sso/audit", tag = "sso", params(("org" = String, Path, description = "Organization name")), security(("bearer" = []), ("session" = [])), responses((status = 200, description = "Audit entries", body = Vec<views::AuditEntry>)))]
 async fn sso_audit(auth: Auth, State(app): State<AppState>, Path(org): Path<String>) -> ApiResult {
-    let overview = app.hub.sso_overview(&auth.caller, &org_name(&org)?).await?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    let overview = app.hub.sso_overview(&admin).await?;
     let entries: Vec<views::AuditEntry> = overview
         .audit
         .iter()

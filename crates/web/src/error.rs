@@ -6,11 +6,12 @@
 //! is not JSON or too large, a method the path does not have) get the same
 //! shapes through [`uniform_errors`].
 
+use crate::error_page::{self, ErrorPage};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use orgsso_core::{Denied, FieldError};
 use orgsso_service::ServiceError;
@@ -77,6 +78,16 @@ impl WebError {
                 S::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
                 S::Store(_) | S::Hashing => StatusCode::INTERNAL_SERVER_ERROR,
             },
+        }
+    }
+
+    /// The status when a form is shown again with this error above it. An
+    /// identity provider refused while saving its settings is for the admin
+    /// to fix in the form, a 422; refusing a sign-in stays a 403.
+    pub fn form_status(&self) -> StatusCode {
+        match self {
+            WebError::Service(ServiceError::SsoRefused(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+            other => other.status(),
         }
     }
 
@@ -203,22 +214,17 @@ impl IntoResponse for PageError {
             err,
             WebError::Service(ServiceError::Denied(Denied::LoginRequired))
         ) {
-            return Redirect::to("/login").into_response();
+            return error_page::to_login();
         }
         if let WebError::Service(ServiceError::SsoRequired(required)) = err {
-            return crate::pages::sso_prompt_response(required);
+            return error_page::sso_prompt_response(required);
         }
         let status = err.status();
-        let page = crate::pages::ErrorPage::new(status, err.public_message());
+        let page = ErrorPage::new(status, err.public_message());
         let mut response = (status, page).into_response();
         err.add_retry_after(&mut response);
         response
     }
-}
-
-/// What a page URL nobody serves answers: a real 404 page.
-pub async fn page_not_found() -> Response {
-    PageError(WebError::Service(ServiceError::NotFound("page"))).into_response()
 }
 
 /// Longest body of a framework refusal read back to reuse its wording.

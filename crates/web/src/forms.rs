@@ -51,6 +51,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 /// An organization named in a path. A name that cannot exist is simply not found.
 pub fn org_name(raw: &str) -> Result<orgsso_core::OrgName, WebError> {
-    orgsso_core::OrgName::parse(raw)
-        .map_err(|_| orgsso_service::ServiceError::NotFound("organization").into())
+    orgsso_core::OrgName::parse(raw).map_err(|_| {
+        orgsso_service::ServiceError::NotFound(orgsso_service::Entity::Organization).into()
+    })
 }

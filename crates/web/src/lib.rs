@@ -5,7 +5,9 @@
 
 mod api;
 mod auth;
+mod chrome;
 mod error;
+mod error_page;
 mod forms;
 mod observability;
 mod openapi;
@@ -82,7 +84,7 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(pages::routes())
         .nest("/api", api::router())
-        .fallback(error::page_not_found)
+        .fallback(error_page::page_not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::resolve_caller,

@@ -3,13 +3,10 @@
 //! sign-in runs, and the admin's unlink and mapping settings.
 
 use super::role_mapping::RoleMapping;
-use super::{saml, SsoIdentity, SsoRefusal};
-use crate::{Caller, Hub, ServiceError, ServiceResult};
-use orgsso_core::{OrgName, Role, Timestamp, Username};
-use orgsso_store::{
-    Org, RoleSource, SsoConfig, SsoIdentityRecord, SsoUserEntry, StoreError, StoredRoleMapping,
-    User,
-};
+use super::{saml, AssertedSubject, OrgAdmin, SignInError, SsoIdentity, SsoRefusal};
+use crate::{Entity, Hub, Precondition, ServiceError, ServiceResult};
+use orgsso_core::{Role, Timestamp, Username};
+use orgsso_store::{Org, RoleSource, SsoConfig, SsoUserEntry, StoreError, StoredRoleMapping, User};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -49,12 +46,8 @@ impl SsoUserRow {
 impl Hub {
     /// The org's SSO users for its admins: every member and every linked
     /// identity, with live session expiry, in two queries.
-    pub async fn sso_users(
-        &self,
-        caller: &Caller,
-        name: &OrgName,
-    ) -> ServiceResult<Vec<SsoUserRow>> {
-        let org = self.org_admin(caller, name).await?;
+    pub async fn sso_users(&self, admin: &OrgAdmin) -> ServiceResult<Vec<SsoUserRow>> {
+        let org = admin.org();
         let entries = self.store.sso_users_of_org(org.id).await?;
         let mut expiry: HashMap<_, Timestamp> = HashMap::new();
         for session in self
@@ -86,10 +79,14 @@ impl Hub {
         user: &User,
         issuer: &str,
         identity: &SsoIdentity,
-    ) -> ServiceResult<Result<(), SsoRefusal>> {
+    ) -> Result<(), SignInError> {
         if let Some(linked) = self.store.sso_identity(org.id, user.id).await? {
             if linked.issuer != issuer || linked.subject != identity.subject {
-                return Ok(Err(subject_changed(user, issuer, identity, Some(&linked))));
+                return Err(SsoRefusal::SubjectChanged {
+                    asserted: asserted_subject(user, issuer, identity),
+                    linked: Some((linked.subject, linked.issuer)),
+                }
+                .into());
             }
         }
         if let Some(other) = self
@@ -99,16 +96,14 @@ impl Hub {
         {
             if other.user != user.id {
                 let owner = self.store.user_by_id(other.user).await?;
-                let owner = owner.map(|u| u.username.to_string());
-                return Ok(Err(subject_linked_elsewhere(
-                    user,
-                    issuer,
-                    identity,
-                    owner.as_deref(),
-                )));
+                return Err(SsoRefusal::SubjectLinkedElsewhere {
+                    asserted: asserted_subject(user, issuer, identity),
+                    owner: owner.map(|u| u.username.to_string()),
+                }
+                .into());
             }
         }
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// The role the org's mapping gives this sign-in, or `None` when the
@@ -185,7 +180,7 @@ impl Hub {
         RoleMapping::from_stored(&stored.path, &stored.roles_json)
             .map(Some)
             .ok_or(ServiceError::Precondition(
-                "the stored role mapping cannot be read; save it again",
+                Precondition::UnreadableRoleMapping,
             ))
     }
 
@@ -195,25 +190,20 @@ impl Hub {
     }
 
     /// The org's role mapping, for its admins.
-    pub async fn role_mapping(
-        &self,
-        caller: &Caller,
-        name: &OrgName,
-    ) -> ServiceResult<Option<RoleMapping>> {
-        let org = self.org_admin(caller, name).await?;
-        self.role_mapping_of(&org).await
+    pub async fn role_mapping(&self, admin: &OrgAdmin) -> ServiceResult<Option<RoleMapping>> {
+        let org = admin.org();
+        self.role_mapping_of(org).await
     }
 
     /// Saves the org's role mapping (checked first: nothing changes on bad
     /// input). Roles follow it from each member's next sign-in.
     pub async fn set_role_mapping(
         &self,
-        caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         path: &str,
         entries: &[(String, String)],
     ) -> ServiceResult<RoleMapping> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         let mapping = RoleMapping::parse(path, entries)?;
         let (path, roles_json) = mapping.to_stored();
         self.store
@@ -227,8 +217,8 @@ impl Hub {
             )
             .await?;
         self.audit(
-            &org,
-            caller.viewer.id(),
+            org,
+            Some(admin.admin()),
             "sso.role_mapping_saved",
             format!(
                 "role mapping saved: path {}, table {roles_json}; roles follow it from each member's next sign-in",
@@ -241,15 +231,15 @@ impl Hub {
 
     /// Turns the org's role mapping off; roles stay as they are and admins
     /// manage them again. Already off, it changes nothing and records nothing.
-    pub async fn delete_role_mapping(&self, caller: &Caller, name: &OrgName) -> ServiceResult<()> {
-        let org = self.org_admin(caller, name).await?;
+    pub async fn delete_role_mapping(&self, admin: &OrgAdmin) -> ServiceResult<()> {
+        let org = admin.org();
         if self.store.role_mapping(org.id).await?.is_none() {
             return Ok(());
         }
         self.store.set_role_mapping(org.id, None).await?;
         self.audit(
-            &org,
-            caller.viewer.id(),
+            org,
+            Some(admin.admin()),
             "sso.role_mapping_removed",
             "role mapping turned off; admins manage roles in the hub again".to_owned(),
         )
@@ -260,31 +250,30 @@ impl Hub {
     /// whichever subject the IdP asserts then.
     pub async fn unlink_sso_identity(
         &self,
-        caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         username: &Username,
     ) -> ServiceResult<()> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         let user = self
             .store
             .user_by_username(username)
             .await?
-            .ok_or(ServiceError::NotFound("user"))?;
+            .ok_or(ServiceError::NotFound(Entity::User))?;
         let linked = self
             .store
             .sso_identity(org.id, user.id)
             .await?
-            .ok_or(ServiceError::NotFound("SSO identity"))?;
+            .ok_or(ServiceError::NotFound(Entity::SsoIdentity))?;
         self.store
             .unlink_sso_identity(org.id, user.id)
             .await
             .map_err(|e| match e {
-                StoreError::NotFound => ServiceError::NotFound("SSO identity"),
+                StoreError::NotFound => ServiceError::NotFound(Entity::SsoIdentity),
                 other => other.into(),
             })?;
         self.audit(
-            &org,
-            caller.viewer.id(),
+            org,
+            Some(admin.admin()),
             "sso.identity_unlinked",
             format!(
                 "SSO identity of {username} unlinked (was subject {} of {}); their next sign-in links anew",
@@ -317,38 +306,16 @@ pub(crate) fn identity_issuer(claims: &Value) -> String {
         .to_owned()
 }
 
-pub(crate) fn subject_changed(
+/// Who the IdP said signed in, as a subject refusal names it.
+pub(crate) fn asserted_subject(
     user: &User,
     issuer: &str,
     identity: &SsoIdentity,
-    linked: Option<&SsoIdentityRecord>,
-) -> SsoRefusal {
-    let was = linked
-        .map(|l| format!("subject {} of {}", l.subject, l.issuer))
-        .unwrap_or_else(|| "another subject".to_owned());
-    SsoRefusal {
-        code: "sso.subject_changed",
-        member_message: "Your identity provider signed you in as a different person than before for this account. An organization admin must unlink your previous SSO identity before you can sign in this way.".into(),
-        admin_detail: format!(
-            "{} is linked to {was}, but the IdP asserted subject {} of {issuer} ({}); unlink the identity to allow it",
-            user.username, identity.subject, identity.email
-        ),
-    }
-}
-
-pub(crate) fn subject_linked_elsewhere(
-    user: &User,
-    issuer: &str,
-    identity: &SsoIdentity,
-    owner: Option<&str>,
-) -> SsoRefusal {
-    let owner = owner.unwrap_or("another member");
-    SsoRefusal {
-        code: "sso.subject_linked_elsewhere",
-        member_message: "The identity you signed in with at the identity provider belongs to another account of this organization. Sign out at the identity provider and sign in there as yourself.".into(),
-        admin_detail: format!(
-            "subject {} of {issuer} ({}) is linked to {owner}, so it cannot sign in {}",
-            identity.subject, identity.email, user.username
-        ),
-    }
+) -> Box<AssertedSubject> {
+    Box::new(AssertedSubject {
+        account: user.username.clone(),
+        subject: identity.subject.clone(),
+        issuer: issuer.to_owned(),
+        email: identity.email.clone(),
+    })
 }

@@ -3,16 +3,23 @@
 //! sign-ins, the audit log, and the gate the policy applies. SAML and OIDC
 //! specifics live in their own modules.
 
+mod admin;
 mod identities;
+pub use admin::OrgAdmin;
 pub use identities::SsoUserRow;
 pub mod oidc;
 pub mod preview;
+mod refusal;
+pub(crate) use refusal::SignInError;
+pub use refusal::{AssertedSubject, SsoRefusal};
 pub mod role_mapping;
 pub mod saml;
 pub mod sp_keys;
+#[cfg(test)]
+mod tests;
 
-use crate::{Caller, Hub, ServiceError, ServiceResult};
-use identities::{identity_issuer, subject_changed, subject_linked_elsewhere};
+use crate::{Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
+use identities::{asserted_subject, identity_issuer};
 use orgsso_core::{Action, EmailDomain, FieldError, OrgName, SsoMode, Timestamp, UserId, Username};
 use orgsso_store::{
     AuditEntry, NewAuditEntry, Org, OrgSso, RoleSource, SsoConfig, SsoConfigId, SsoDomain,
@@ -26,21 +33,6 @@ pub const SSO_REQUEST_TTL_S: i64 = 10 * 60;
 /// How recent the enabling admin's own test must be (B6): long enough to
 /// read the claims and press Enable, short enough that it proves today's IdP.
 pub const ENABLE_AFTER_TEST_WITHIN_S: i64 = 60 * 60;
-
-/// Why an SSO sign-in was refused: what the member is told, and the exact
-/// check for the admin (audit log, settings page).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SsoRefusal {
-    pub code: &'static str,
-    pub member_message: String,
-    pub admin_detail: String,
-}
-
-impl std::fmt::Display for SsoRefusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.member_message)
-    }
-}
 
 /// A configuration just saved, and the IdP URL that tests it.
 #[derive(Clone, Debug)]
@@ -69,7 +61,24 @@ pub struct SsoOverview {
     pub domains: Vec<SsoDomain>,
     /// Whether the viewing admin may enable the newest configuration now
     /// (their own matching test within the hour), or why not.
-    pub can_enable: Result<(), &'static str>,
+    pub can_enable: Result<(), EnableBlocked>,
+}
+
+/// Why the admin may not enable a configuration yet (B6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EnableBlocked {
+    #[error("save a configuration and test it first")]
+    NothingSaved,
+    #[error("only a configuration that passed its test can be enabled; run Update and Test first")]
+    NotTested,
+    #[error("test this configuration yourself first: enabling needs your own successful sign-in through the identity provider")]
+    TestedByAnother,
+    #[error(
+        "your test of this configuration is more than an hour old; test it again, then enable"
+    )]
+    TestTooOld,
+    #[error("in your test, the identity provider asserted an email that is not a verified email of your account, so you could not get back in once SSO is on; add and verify that email, or let an admin whose IdP identity matches their account test and enable")]
+    IdentityMismatch,
 }
 
 /// The SSO options an admin changes; `None` keeps the current value.
@@ -90,14 +99,6 @@ pub struct SsoStatus {
 }
 
 impl Hub {
-    /// The org, after checking the caller may manage its settings (SSO
-    /// session included: admins sign in through the IdP like everyone).
-    pub(crate) async fn org_admin(&self, caller: &Caller, name: &OrgName) -> ServiceResult<Org> {
-        let view = self.org_for(caller, name, Action::ManageSettings).await?;
-        caller.writer()?;
-        Ok(view.org)
-    }
-
     pub(crate) async fn audit(
         &self,
         org: &Org,
@@ -123,12 +124,8 @@ impl Hub {
         Ok(self.store.org_sso(org.id).await?)
     }
 
-    pub async fn sso_overview(
-        &self,
-        caller: &Caller,
-        name: &OrgName,
-    ) -> ServiceResult<SsoOverview> {
-        let org = self.org_admin(caller, name).await?;
+    pub async fn sso_overview(&self, admin: &OrgAdmin) -> ServiceResult<SsoOverview> {
+        let org = admin.org();
         let state = self.store.org_sso(org.id).await?;
         let latest = self.store.latest_sso_config(org.id).await?;
         let active = match state.active_config {
@@ -148,12 +145,12 @@ impl Hub {
         }
         let failed_response_at = self.store.failed_response(org.id).await?.map(|(_, at)| at);
         let domains = self.store.sso_domains(org.id).await?;
-        let can_enable = match (&latest, caller.viewer.id()) {
-            (Some(config), Some(admin)) => self.may_enable(config, admin),
-            _ => Err("save a configuration and test it first"),
+        let can_enable = match &latest {
+            Some(config) => self.may_enable(config, admin.admin()),
+            None => Err(EnableBlocked::NothingSaved),
         };
         Ok(SsoOverview {
-            org,
+            org: org.clone(),
             state,
             latest,
             active,
@@ -167,18 +164,18 @@ impl Hub {
 
     /// B6: the admin who enables must have just tested this configuration
     /// with their own identity, so they can get back in.
-    fn may_enable(&self, config: &SsoConfig, admin: UserId) -> Result<(), &'static str> {
+    fn may_enable(&self, config: &SsoConfig, admin: UserId) -> Result<(), EnableBlocked> {
         let Some(tested_at) = config.tested_at else {
-            return Err("only a configuration that passed its test can be enabled; run Update and Test first");
+            return Err(EnableBlocked::NotTested);
         };
         if config.tested_by != Some(admin) {
-            return Err("test this configuration yourself first: enabling needs your own successful sign-in through the identity provider");
+            return Err(EnableBlocked::TestedByAnother);
         }
         if tested_at.unix() < self.clock.now().unix() - ENABLE_AFTER_TEST_WITHIN_S {
-            return Err("your test of this configuration is more than an hour old; test it again, then enable");
+            return Err(EnableBlocked::TestTooOld);
         }
         if !config.tested_identity_matches {
-            return Err("in your test, the identity provider asserted an email that is not a verified email of your account, so you could not get back in once SSO is on; add and verify that email, or let an admin whose IdP identity matches their account test and enable");
+            return Err(EnableBlocked::IdentityMismatch);
         }
         Ok(())
     }
@@ -188,13 +185,11 @@ impl Hub {
     /// of the org.
     pub async fn enable_sso(
         &self,
-        caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         config: SsoConfigId,
         mode: SsoMode,
     ) -> ServiceResult<()> {
-        let org = self.org_admin(caller, name).await?;
-        let admin = caller.writer()?.id;
+        let org = admin.org();
         if mode == SsoMode::Off {
             return Err(FieldError::new("mode", "must be optional or enforced").into());
         }
@@ -203,11 +198,9 @@ impl Hub {
             .sso_config(config)
             .await?
             .filter(|c| c.org == org.id)
-            .ok_or(ServiceError::Precondition(
-                "only a configuration that passed its test can be enabled; run Update and Test first",
-            ))?;
-        self.may_enable(&record, admin)
-            .map_err(ServiceError::Precondition)?;
+            .ok_or(Precondition::CannotEnable(EnableBlocked::NotTested))?;
+        self.may_enable(&record, admin.admin())
+            .map_err(Precondition::CannotEnable)?;
         for domain in self.store.sso_domains(org.id).await? {
             let others = self
                 .store
@@ -222,18 +215,18 @@ impl Hub {
         }
         let tested_since = self.clock.now().plus_seconds(-ENABLE_AFTER_TEST_WITHIN_S);
         self.store
-            .enable_sso(org.id, config, mode, admin, tested_since)
+            .enable_sso(org.id, config, mode, admin.admin(), tested_since)
             .await
             .map_err(|e| match e {
                 // The configuration's test changed between the check and the write.
-                StoreError::NotFound => ServiceError::Precondition(
-                    "this configuration's test changed meanwhile; test it again, then enable",
-                ),
+                StoreError::NotFound => {
+                    ServiceError::Precondition(Precondition::TestChangedMeanwhile)
+                }
                 other => other.into(),
             })?;
         self.audit(
-            &org,
-            Some(admin),
+            org,
+            Some(admin.admin()),
             "sso.enabled",
             format!("SSO {mode} with configuration #{config}; every SSO session was ended"),
         )
@@ -241,15 +234,15 @@ impl Hub {
     }
 
     /// Turns SSO off. Already off, it changes nothing and records nothing.
-    pub async fn disable_sso(&self, caller: &Caller, name: &OrgName) -> ServiceResult<()> {
-        let org = self.org_admin(caller, name).await?;
+    pub async fn disable_sso(&self, admin: &OrgAdmin) -> ServiceResult<()> {
+        let org = admin.org();
         if self.store.org_sso(org.id).await?.mode == SsoMode::Off {
             return Ok(());
         }
         let ended = self.store.disable_sso(org.id).await?;
         self.audit(
-            &org,
-            caller.viewer.id(),
+            org,
+            Some(admin.admin()),
             "sso.disabled",
             format!("SSO disabled; {ended} SSO session(s) ended"),
         )
@@ -308,17 +301,16 @@ impl Hub {
         self.store
             .org_by_name(name)
             .await?
-            .ok_or(ServiceError::NotFound("organization"))
+            .ok_or(ServiceError::NotFound(Entity::Organization))
     }
 
     /// Changes the options given, keeping the others.
     pub async fn set_sso_options(
         &self,
-        caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         update: SsoOptionsUpdate,
     ) -> ServiceResult<()> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         let current = self.store.org_sso(org.id).await?;
         let options = SsoOptions {
             session_ttl_s: update.session_ttl_s.unwrap_or(current.session_ttl_s),
@@ -342,7 +334,7 @@ impl Hub {
             on_off(options.allow_idp_initiated),
             on_off(options.jit_membership),
         );
-        self.audit(&org, caller.viewer.id(), "sso.options_changed", detail)
+        self.audit(org, Some(admin.admin()), "sso.options_changed", detail)
             .await
     }
 
@@ -350,11 +342,10 @@ impl Hub {
     /// with SSO on lists already is refused, naming it.
     pub async fn add_sso_domain(
         &self,
-        caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         domain: &EmailDomain,
     ) -> ServiceResult<()> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         let others = self
             .store
             .enabled_orgs_with_domain(domain.as_str(), org.id)
@@ -369,8 +360,8 @@ impl Hub {
             .add_sso_domain(org.id, domain.as_str(), self.clock.now())
             .await?;
         self.audit(
-            &org,
-            caller.viewer.id(),
+            org,
+            Some(admin.admin()),
             "sso.domain_added",
             format!("email domain {domain} added"),
         )
@@ -379,21 +370,20 @@ impl Hub {
 
     pub async fn remove_sso_domain(
         &self,
-        caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         domain: &EmailDomain,
     ) -> ServiceResult<()> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         self.store
             .remove_sso_domain(org.id, domain.as_str())
             .await
             .map_err(|e| match e {
-                StoreError::NotFound => ServiceError::NotFound("domain"),
+                StoreError::NotFound => ServiceError::NotFound(Entity::Domain),
                 other => other.into(),
             })?;
         self.audit(
-            &org,
-            caller.viewer.id(),
+            org,
+            Some(admin.admin()),
             "sso.domain_removed",
             format!("email domain {domain} removed"),
         )
@@ -403,26 +393,25 @@ impl Hub {
     /// Ends the SSO sessions of one member (`Some`) or of everyone; returns how many.
     pub async fn revoke_sso_sessions(
         &self,
-        caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         member: Option<&Username>,
     ) -> ServiceResult<u64> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         let (user, whose) = match member {
             Some(username) => {
                 let user = self
                     .store
                     .user_by_username(username)
                     .await?
-                    .ok_or(ServiceError::NotFound("user"))?;
+                    .ok_or(ServiceError::NotFound(Entity::User))?;
                 (Some(user.id), username.to_string())
             }
             None => (None, "every member".to_owned()),
         };
         let ended = self.store.revoke_sso_sessions(org.id, user).await?;
         self.audit(
-            &org,
-            caller.viewer.id(),
+            org,
+            Some(admin.admin()),
             "sso.sessions_revoked",
             format!("SSO sessions of {whose} revoked: {ended} ended"),
         )
@@ -465,9 +454,10 @@ impl Hub {
             .as_ref()
             .ok_or(orgsso_core::Denied::LoginRequired)?;
         // The IdP sends the browser back; only a browser session can finish what it starts.
-        let session = caller.session.as_ref().ok_or(ServiceError::Precondition(
-            "signing in through the identity provider needs a browser session (log in to the hub in a browser, not with an access token)",
-        ))?;
+        let session = caller
+            .session
+            .as_ref()
+            .ok_or(Precondition::BrowserSessionRequired)?;
         let now = self.clock.now();
         let handle = match handle {
             Some(h) => h.to_owned(),
@@ -502,7 +492,7 @@ impl Hub {
         caller: &Caller,
         org: &Org,
         handle: &str,
-    ) -> ServiceResult<Option<SsoRequest>> {
+    ) -> Result<Option<SsoRequest>, SignInError> {
         // Our handles: 64 hex characters (SAML) or 43 base64url characters (OIDC state).
         if !(43..=64).contains(&handle.len())
             || !handle
@@ -531,20 +521,15 @@ impl Hub {
         match request {
             Some(request) if request.org == org.id && caller.viewer.id() == Some(request.user) => {
                 if request.cancelled && request.purpose == SsoPurpose::Login {
-                    let refusal = changed_during_sign_in(request.config);
-                    return Err(self.refuse_sso(org, caller.viewer.id(), refusal).await);
+                    return Err(SsoRefusal::ChangedDuringSignIn {
+                        config: request.config,
+                    }
+                    .into());
                 }
                 Ok(Some(request))
             }
-            _ => {
-                let refusal = SsoRefusal {
-                    code: "sso.request_mismatch",
-                    member_message: "This sign-in was started in another browser session or for another organization. Start it again from the organization's page.".into(),
-                    admin_detail: "the sign-in response belongs to a request started by another hub session or organization".into(),
-                };
-                // Audited like every other refused sign-in (B5).
-                Err(self.refuse_sso(org, caller.viewer.id(), refusal).await)
-            }
+            // Audited like every other refused sign-in (B5).
+            _ => Err(SsoRefusal::RequestMismatch.into()),
         }
     }
 
@@ -558,21 +543,19 @@ impl Hub {
         // A store failure propagates: an outage must not look like a mismatch.
         let emails = self.store.emails_of(user.id).await?;
         let asserted_lower = crate::accounts::canonical_email(asserted);
-        Ok(match emails.iter().find(|e| e.address.as_str() == asserted_lower) {
-            Some(e) if e.is_verified() => Ok(()),
-            Some(_) => Err(SsoRefusal {
-                code: "sso.email_not_verified",
-                member_message: format!("Your identity provider says you are {asserted_lower}. That address is on your account but not verified yet: open the link we mailed to it (Settings → Emails → Resend link), then sign in again."),
-                admin_detail: format!("the IdP asserted {asserted_lower}, which is not verified on the account {}", user.username),
-            }),
-            None => Err(SsoRefusal {
-                code: "sso.email_mismatch",
-                // Most often the browser is signed in at the IdP as someone else (a
-                // colleague, a second account): say that first, then how to add the address.
-                member_message: format!("Your identity provider says you are {asserted_lower}, which is not an email of your account {}. If that is someone else's account, sign out at the identity provider and sign in there as yourself, then start again from the organization's page. If the address is yours, add it in Settings → Emails, verify it, then sign in again.", user.username),
-                admin_detail: format!("the IdP asserted {asserted_lower}, which is not an email of the account {}", user.username),
-            }),
-        })
+        Ok(
+            match emails.iter().find(|e| e.address.as_str() == asserted_lower) {
+                Some(e) if e.is_verified() => Ok(()),
+                Some(_) => Err(SsoRefusal::EmailNotVerified {
+                    asserted: asserted_lower,
+                    account: user.username.clone(),
+                }),
+                None => Err(SsoRefusal::EmailMismatch {
+                    asserted: asserted_lower,
+                    account: user.username.clone(),
+                }),
+            },
+        )
     }
 
     /// Finishes a verified sign-in. A test records the outcome on the
@@ -585,7 +568,7 @@ impl Hub {
         caller: &Caller,
         finished: SignInFinished<'_>,
         identity: SsoIdentity,
-    ) -> ServiceResult<SsoFinished> {
+    ) -> Result<SsoFinished, SignInError> {
         let SignInFinished {
             user,
             org,
@@ -620,7 +603,8 @@ impl Hub {
                 if let Err(refusal) = &email_check {
                     detail.push_str(&format!(
                         "; {} cannot enable it: {}",
-                        user.username, refusal.admin_detail
+                        user.username,
+                        refusal.admin_detail()
                     ));
                 }
                 // The test itself passes; the admin learns their sign-ins would not.
@@ -630,7 +614,7 @@ impl Hub {
                     if let Err(refusal) = required.check(&identity.claims) {
                         detail.push_str(&format!(
                             "; sign-ins like this one will be refused: {}",
-                            refusal.admin_detail
+                            refusal.admin_detail()
                         ));
                     }
                 }
@@ -647,25 +631,17 @@ impl Hub {
                 })
             }
             SsoPurpose::Login => {
-                if let Err(refusal) = email_check {
-                    return Err(self.refuse_sso(org, Some(user.id), refusal).await);
-                }
+                email_check?;
                 // Every OIDC sign-in, members included, must carry the required claim.
                 if let Some(required) =
                     oidc::OidcSettings::from_config(config).and_then(|s| s.required_claim)
                 {
-                    if let Err(refusal) = required.check(&identity.claims) {
-                        return Err(self.refuse_sso(org, Some(user.id), refusal).await);
-                    }
+                    required.check(&identity.claims)?;
                 }
                 let state = self.store.org_sso(org.id).await?;
                 let issuer = identity_issuer(&identity.claims);
-                if let Err(refusal) = self
-                    .check_sso_subject(org, user, &issuer, &identity)
-                    .await?
-                {
-                    return Err(self.refuse_sso(org, Some(user.id), refusal).await);
-                }
+                self.check_sso_subject(org, user, &issuer, &identity)
+                    .await?;
                 let mapped = self.mapped_role(org, config, &identity.claims).await?;
                 let current_role = self.store.role_of(org.id, user.id).await?;
                 let mut role_source = match &mapped {
@@ -680,18 +656,14 @@ impl Hub {
                 };
                 if current_role.is_none() {
                     if !state.jit_membership {
-                        let refusal = SsoRefusal {
-                            code: "sso.not_a_member",
-                            member_message: format!("You signed in through the identity provider, but you are not a member of {} and it does not add members automatically. Ask one of its admins to add you.", org.name),
-                            admin_detail: format!("{} ({}) is not a member and just-in-time membership is off", user.username, identity.email),
-                        };
-                        return Err(self.refuse_sso(org, Some(user.id), refusal).await);
+                        return Err(SsoRefusal::NotAMember {
+                            org: org.name.clone(),
+                            account: user.username.clone(),
+                            email: identity.email.clone(),
+                        }
+                        .into());
                     }
-                    if let Err(refusal) =
-                        self.check_jit_domain(org, config, &identity.email).await?
-                    {
-                        return Err(self.refuse_sso(org, Some(user.id), refusal).await);
-                    }
+                    self.check_jit_domain(org, config, &identity.email).await?;
                     // Just-in-time membership with the mapped or the org's default role.
                     let (role, cause) = match &mapped {
                         Some((role, _, cause)) => (*role, cause.clone()),
@@ -734,16 +706,23 @@ impl Hub {
                     })
                     .await;
                 // A concurrent sign-in linked first: the database decides, as the checks above would.
-                let refusal = match recorded {
-                    Ok(true) => None,
-                    Ok(false) => Some(subject_changed(user, &issuer, &identity, None)),
+                match recorded {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        return Err(SsoRefusal::SubjectChanged {
+                            asserted: asserted_subject(user, &issuer, &identity),
+                            linked: None,
+                        }
+                        .into())
+                    }
                     Err(StoreError::Conflict(_)) => {
-                        Some(subject_linked_elsewhere(user, &issuer, &identity, None))
+                        return Err(SsoRefusal::SubjectLinkedElsewhere {
+                            asserted: asserted_subject(user, &issuer, &identity),
+                            owner: None,
+                        }
+                        .into())
                     }
                     Err(e) => return Err(e.into()),
-                };
-                if let Some(refusal) = refusal {
-                    return Err(self.refuse_sso(org, Some(user.id), refusal).await);
                 }
                 self.keep_sign_in_claims(org, user, config, &identity.claims)
                     .await?;
@@ -769,8 +748,7 @@ impl Hub {
                 match opened {
                     Ok(()) => {}
                     Err(StoreError::NotFound) => {
-                        let refusal = changed_during_sign_in(config.id);
-                        return Err(self.refuse_sso(org, Some(user.id), refusal).await);
+                        return Err(SsoRefusal::ChangedDuringSignIn { config: config.id }.into());
                     }
                     Err(other) => return Err(other.into()),
                 }
@@ -814,9 +792,7 @@ impl Hub {
             _ => None,
         };
         let Some(config) = config else {
-            return Err(ServiceError::Precondition(
-                "this organization has not enabled single sign-on",
-            ));
+            return Err(Precondition::SsoNotEnabled.into());
         };
         self.redirect_to_idp(caller, &org, &config, SsoPurpose::Login, return_to)
             .await
@@ -826,15 +802,15 @@ impl Hub {
     pub async fn test_latest_config(
         &self,
         caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
     ) -> ServiceResult<String> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         let config = self
             .store
             .latest_sso_config(org.id)
             .await?
-            .ok_or(ServiceError::NotFound("SSO configuration"))?;
-        self.redirect_to_idp(caller, &org, &config, SsoPurpose::Test, "")
+            .ok_or(ServiceError::NotFound(Entity::SsoConfiguration))?;
+        self.redirect_to_idp(caller, org, &config, SsoPurpose::Test, "")
             .await
     }
 
@@ -856,9 +832,7 @@ impl Hub {
                 .oidc_redirect(caller, org, config, &settings, purpose, return_to)
                 .await;
         }
-        Err(ServiceError::Precondition(
-            "the configuration cannot be read; save it again",
-        ))
+        Err(Precondition::UnreadableConfiguration.into())
     }
 
     /// Whether the caller administers the org's SSO: their refusal pages
@@ -875,22 +849,21 @@ impl Hub {
         org: &Org,
         config: &SsoConfig,
         email: &str,
-    ) -> ServiceResult<Result<(), SsoRefusal>> {
+    ) -> Result<(), SignInError> {
         let own = saml::SamlSettings::from_config(config)
             .map(|s| s.jit_domains)
             .or_else(|| oidc::OidcSettings::from_config(config).map(|s| s.jit_domains))
             .unwrap_or_default();
-        let (allowed, whose) = if own.is_empty() {
-            let org_domains: Vec<String> = self
-                .store
+        let own_list = !own.is_empty();
+        let allowed = if own_list {
+            own
+        } else {
+            self.store
                 .sso_domains(org.id)
                 .await?
                 .into_iter()
                 .map(|d| d.domain)
-                .collect();
-            (org_domains, "the organization's SSO email domains")
-        } else {
-            (own, "the configuration's just-in-time domains")
+                .collect()
         };
         let email = crate::accounts::canonical_email(email);
         let inside = allowed.is_empty()
@@ -898,34 +871,36 @@ impl Hub {
                 EmailDomain::parse(domain).is_ok_and(|domain| domain.matches_email(&email))
             });
         if inside {
-            return Ok(Ok(()));
+            return Ok(());
         }
-        Ok(Err(SsoRefusal {
-            code: "sso.jit_domain_not_allowed",
-            member_message: format!("You signed in through the identity provider as {email}, but {} only adds members automatically from its own email domains. Ask one of its admins to add you.", org.name),
-            admin_detail: format!("{email} is not a member and its domain is not among {whose} ({}), so just-in-time membership did not add it", allowed.join(", ")),
-        }))
+        Err(SsoRefusal::JitDomainNotAllowed {
+            org: org.name.clone(),
+            email,
+            allowed,
+            own_list,
+        }
+        .into())
     }
 
-    /// Records a refused sign-in in the audit log and turns it into the error the member sees.
-    pub(crate) async fn refuse_sso(
+    /// Ends a sign-in the IdP sent back: a refusal is recorded in the audit
+    /// log, once, and becomes the error the member sees; a failure stays the
+    /// error it is.
+    pub(crate) async fn end_sign_in(
         &self,
         org: &Org,
-        user: Option<UserId>,
-        refusal: SsoRefusal,
-    ) -> ServiceError {
-        if let Err(err) = self
-            .audit(
-                org,
-                user,
-                "sso.login_failed",
-                format!("{}: {}", refusal.code, refusal.admin_detail),
-            )
-            .await
-        {
-            return err;
+        user: &User,
+        outcome: Result<SsoFinished, SignInError>,
+    ) -> ServiceResult<SsoFinished> {
+        match outcome {
+            Ok(finished) => Ok(finished),
+            Err(SignInError::Failed(err)) => Err(err),
+            Err(SignInError::Refused(refusal)) => {
+                let detail = format!("{}: {}", refusal.code(), refusal.admin_detail());
+                self.audit(org, Some(user.id), "sso.login_failed", detail)
+                    .await?;
+                Err(ServiceError::SsoRefused(refusal))
+            }
         }
-        ServiceError::SsoRefused(refusal)
     }
 }
 
@@ -975,15 +950,6 @@ pub fn parse_jit_domains(raw: &str) -> Result<Vec<String>, FieldError> {
         ));
     }
     Ok(domains)
-}
-
-/// SSO was turned off or reconfigured while the member was at the IdP.
-fn changed_during_sign_in(config: SsoConfigId) -> SsoRefusal {
-    SsoRefusal {
-        code: "sso.changed_during_sign_in",
-        member_message: "Single sign-on for this organization was turned off or reconfigured while you were signing in. Start again from the organization's page.".into(),
-        admin_detail: format!("the sign-in started with configuration #{config}, but SSO was disabled or reconfigured before it finished"),
-    }
 }
 
 /// A sign-in whose protocol checks all passed: who, where, with which

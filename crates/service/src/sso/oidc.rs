@@ -3,11 +3,14 @@
 //! PKCE, state and nonce bound to the browser's hub session, and the
 //! callback. Protocol checks are `orgsso_oidc`'s; this wires them to the org.
 
-use super::{PendingSignIn, SavedConfig, SignInFinished, SsoFinished, SsoIdentity, SsoRefusal};
-use crate::{Caller, Hub, ServiceError, ServiceResult};
+use super::{
+    OrgAdmin, PendingSignIn, SavedConfig, SignInError, SignInFinished, SsoFinished, SsoIdentity,
+    SsoRefusal,
+};
+use crate::{Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
 use orgsso_core::{Action, FieldError, OrgId, OrgName, Secret, Timestamp};
 use orgsso_oidc::{EmailClaim, Provider, ProviderSettings, RedirectUri};
-use orgsso_store::{NewSsoConfig, Org, OrgSso, SsoConfig, SsoProtocol, SsoPurpose};
+use orgsso_store::{NewSsoConfig, Org, OrgSso, SsoConfig, SsoProtocol, SsoPurpose, User};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,7 +21,8 @@ pub struct OidcSettings {
     pub issuer_url: String,
     pub client_id: String,
     pub scopes: Vec<String>,
-    pub email_claim: String,
+    #[serde(with = "email_claim_name")]
+    pub email_claim: EmailClaim,
     /// Email domains just-in-time membership admits; empty: the org's SSO domains.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jit_domains: Vec<String>,
@@ -32,6 +36,24 @@ pub struct OidcSettings {
     /// `prompt=login`: the IdP asks for credentials again at every sign-in.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub prompt_login: bool,
+}
+
+/// The email claim is stored by its name. A name this version does not know
+/// makes the configuration unreadable rather than quietly matching `email`.
+mod email_claim_name {
+    use orgsso_oidc::EmailClaim;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(claim: &EmailClaim, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(claim.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<EmailClaim, D::Error> {
+        let name = String::deserialize(d)?;
+        EmailClaim::parse(&name)
+            .filter(|claim| claim.as_str() == name)
+            .ok_or_else(|| D::Error::custom(format!("unknown email claim {name:?}")))
+    }
 }
 
 /// The longest `max_age` accepted: the SSO session timeout's own limit.
@@ -104,7 +126,7 @@ impl RequiredClaim {
         if satisfied {
             return Ok(());
         }
-        let got = match found {
+        let found = match found {
             None => "the claim is absent".to_owned(),
             Some(v) => {
                 let mut text = v.to_string();
@@ -119,13 +141,10 @@ impl RequiredClaim {
                 format!("it is {text}")
             }
         };
-        Err(SsoRefusal {
-            code: "oidc.required_claim_missing",
-            member_message: "Your identity provider account is not one this organization accepts (it lacks a required claim). Sign in at the identity provider with your organization account, or ask an organization admin.".into(),
-            admin_detail: format!(
-                "the configuration requires the claim {} to be {:?} (or an array containing it), but {got}",
-                self.name, self.value
-            ),
+        Err(SsoRefusal::RequiredClaimMissing {
+            name: self.name.clone(),
+            value: self.value.clone(),
+            found,
         })
     }
 }
@@ -353,10 +372,6 @@ impl OidcSettings {
             .then(|| serde_json::from_str(&config.settings).ok())
             .flatten()
     }
-
-    fn email_claim(&self) -> EmailClaim {
-        EmailClaim::parse(&self.email_claim).unwrap_or(EmailClaim::Email)
-    }
 }
 
 fn secret_context(org: &Org) -> String {
@@ -374,9 +389,7 @@ impl Hub {
             .http
             .get_or_try_init(|| async { orgsso_oidc::http_client(self.config.idp_networks) })
             .await
-            .map_err(|_| {
-                ServiceError::Precondition("the HTTP client for identity providers could not start")
-            })
+            .map_err(|_| ServiceError::Precondition(Precondition::IdpClientUnavailable))
     }
 
     /// `org`'s provider for `issuer`: discovered, then served from the cache for an hour
@@ -442,11 +455,10 @@ impl Hub {
     pub async fn save_oidc_config(
         &self,
         caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         input: OidcSettingsInput,
     ) -> ServiceResult<SavedConfig> {
-        let org = self.org_admin(caller, name).await?;
-        let admin = caller.writer()?;
+        let org = admin.org();
         let issuer_url = input.issuer_url.trim().to_owned();
         if issuer_url.is_empty() {
             return Err(FieldError::new(
@@ -505,7 +517,7 @@ impl Hub {
             issuer_url: issuer_url.clone(),
             client_id,
             scopes,
-            email_claim: email_claim.as_str().to_owned(),
+            email_claim,
             jit_domains,
             required_claim,
             max_age,
@@ -527,18 +539,17 @@ impl Hub {
             }
             self.secrets.seal(
                 input.client_secret.trim(),
-                &secret_context(&org),
+                &secret_context(org),
                 self.entropy.as_ref(),
             )
         };
         // Always asked anew: the admin may have fixed the IdP since.
         let provider = self
-            .provider(&org, &issuer_url, true)
+            .provider(org, &issuer_url, true)
             .await
             .map_err(|e| FieldError::new("issuer_url", e.to_string()))?;
         check_scopes_supported(&settings.scopes, &provider)?;
-        let json = serde_json::to_string(&settings)
-            .map_err(|_| ServiceError::Precondition("the settings could not be stored"))?;
+        let json = serde_json::to_string(&settings).map_err(|_| Precondition::SettingsNotStored)?;
         let config = self
             .store
             .create_sso_config(NewSsoConfig {
@@ -546,7 +557,7 @@ impl Hub {
                 protocol: SsoProtocol::Oidc,
                 settings: json,
                 secret_ciphertext: Some(secret_ciphertext),
-                created_by: admin.id,
+                created_by: admin.admin(),
                 now: self.clock.now(),
             })
             .await?;
@@ -572,10 +583,10 @@ impl Hub {
         if settings.prompt_login {
             detail.push_str(", prompt=login");
         }
-        self.audit(&org, Some(admin.id), "sso.config_saved", detail)
+        self.audit(org, Some(admin.admin()), "sso.config_saved", detail)
             .await?;
         let test_url = self
-            .oidc_redirect(caller, &org, &config, &settings, SsoPurpose::Test, "")
+            .oidc_redirect(caller, org, &config, &settings, SsoPurpose::Test, "")
             .await?;
         Ok(SavedConfig {
             config: config.id,
@@ -593,17 +604,13 @@ impl Hub {
             .secret_ciphertext
             .as_deref()
             .and_then(|sealed| self.secrets.open(sealed, &secret_context(org)))
-            .ok_or_else(|| SsoRefusal {
-                code: "oidc.secret_unreadable",
-                member_message: "The organization's SSO configuration is broken. Tell an organization admin.".into(),
-                admin_detail: "the stored client secret cannot be decrypted (was the server's secrets key changed?); save the configuration again with the secret".into(),
-            })?;
+            .ok_or(SsoRefusal::SecretUnreadable)?;
         Ok(ProviderSettings {
             issuer_url: settings.issuer_url.clone(),
             client_id: settings.client_id.clone(),
             client_secret: Secret::new(secret.expose().clone()),
             scopes: settings.scopes.clone(),
-            email_claim: settings.email_claim(),
+            email_claim: settings.email_claim,
             max_age_s: settings.max_age,
             prompt_login: settings.prompt_login,
         })
@@ -618,20 +625,15 @@ impl Hub {
         purpose: SsoPurpose,
         return_to: &str,
     ) -> ServiceResult<String> {
-        let provider = self.provider(org, &settings.issuer_url, false).await.map_err(|e| {
-            ServiceError::SsoRefused(SsoRefusal {
-                code: e.code(),
-                member_message: "The organization's identity provider cannot be reached right now. Try again later.".into(),
-                admin_detail: e.to_string(),
-            })
-        })?;
+        let provider = self
+            .provider(org, &settings.issuer_url, false)
+            .await
+            .map_err(|e| ServiceError::SsoRefused(SsoRefusal::IdpUnreachable(e)))?;
         let provider_settings = self
             .provider_settings(org, config, settings)
             .map_err(ServiceError::SsoRefused)?;
-        let redirect_uri =
-            RedirectUri::parse(&self.oidc_callback_url(&org.name)).map_err(|_| {
-                ServiceError::Precondition("the hub's base URL does not make a valid callback URL")
-            })?;
+        let redirect_uri = RedirectUri::parse(&self.oidc_callback_url(&org.name))
+            .map_err(|_| Precondition::BadCallbackUrl)?;
         let request = orgsso_oidc::authorization_request(
             &provider,
             &provider_settings,
@@ -673,77 +675,50 @@ impl Hub {
             .user
             .clone()
             .ok_or(orgsso_core::Denied::LoginRequired)?;
+        let outcome = self.oidc_callback_for(caller, &org, &user, params).await;
+        self.end_sign_in(&org, &user, outcome).await
+    }
+
+    async fn oidc_callback_for(
+        &self,
+        caller: &Caller,
+        org: &Org,
+        user: &User,
+        params: &HashMap<String, String>,
+    ) -> Result<SsoFinished, SignInError> {
         let state = params.get("state").map(String::as_str).unwrap_or("");
-        let Some(request) = self.take_sso_request(caller, &org, state).await? else {
-            let rejection = orgsso_oidc::Rejection::StateMismatch;
-            return Err(self.refuse_sso(&org, Some(user.id), SsoRefusal {
-                code: rejection.code(),
-                member_message: "This sign-in was already used, took too long, or was started in another browser. Start it again from the organization's page.".into(),
-                admin_detail: rejection.to_string(),
-            }).await);
+        let Some(request) = self.take_sso_request(caller, org, state).await? else {
+            return Err(SsoRefusal::StateMismatch.into());
         };
         let config = self
             .store
             .sso_config(request.config)
             .await?
-            .ok_or(ServiceError::NotFound("SSO configuration"))?;
+            .ok_or(ServiceError::NotFound(Entity::SsoConfiguration))?;
         let Some(settings) = OidcSettings::from_config(&config) else {
-            return Err(ServiceError::Precondition(
-                "this sign-in was not started with OpenID Connect",
-            ));
-        };
-        let idp_failure = |rejection: orgsso_oidc::Rejection| {
-            SsoRefusal {
-            code: rejection.code(),
-            member_message: match &rejection {
-                orgsso_oidc::Rejection::IdpError { error, .. } if error == "access_denied" => "The identity provider did not sign you in (access denied). You are not signed in to this organization.".into(),
-                orgsso_oidc::Rejection::EmailNotVerified { .. } => "Your identity provider has not verified your email address. Verify it there, then sign in again.".into(),
-                orgsso_oidc::Rejection::AuthTooOld { .. } => "This organization asks you to have signed in at its identity provider recently, and your sign-in there is older than it allows. Start again from the organization's page and sign in at the identity provider when asked.".into(),
-                _ => "Your identity provider's answer could not be accepted, so you are not signed in. Try again; if it keeps failing, tell an organization admin (they can see the exact reason).".into(),
-            },
-            admin_detail: rejection.to_string(),
-        }
+            return Err(Precondition::NotOidc.into());
         };
         if let Some(error) = params.get("error") {
             let rejection = orgsso_oidc::callback_error(
                 error,
                 params.get("error_description").map(String::as_str),
             );
-            return Err(self
-                .refuse_sso(&org, Some(user.id), idp_failure(rejection))
-                .await);
+            return Err(SsoRefusal::OidcRejected(rejection).into());
         }
         let code = params.get("code").map(String::as_str).unwrap_or("");
         if code.is_empty() || code.len() > 4096 {
-            return Err(self.refuse_sso(&org, Some(user.id), SsoRefusal {
-                code: "oidc.missing_code",
-                member_message: "The identity provider sent you back without a sign-in code. Start again from the organization's page.".into(),
-                admin_detail: "the callback carried no authorization code".into(),
-            }).await);
+            return Err(SsoRefusal::MissingCode.into());
         }
-        let provider_settings = match self.provider_settings(&org, &config, &settings) {
-            Ok(p) => p,
-            Err(refusal) => return Err(self.refuse_sso(&org, Some(user.id), refusal).await),
-        };
-        let provider = match self.provider(&org, &settings.issuer_url, false).await {
-            Ok(p) => p,
-            Err(e) => {
-                let refusal = SsoRefusal { code: e.code(), member_message: "The organization's identity provider cannot be reached right now. Try again later.".into(), admin_detail: e.to_string() };
-                return Err(self.refuse_sso(&org, Some(user.id), refusal).await);
-            }
-        };
+        let provider_settings = self.provider_settings(org, &config, &settings)?;
+        let provider = self
+            .provider(org, &settings.issuer_url, false)
+            .await
+            .map_err(SsoRefusal::IdpUnreachable)?;
         // RFC 9207: a code from another IdP this browser talks to must not be replayed here.
-        if let Err(rejection) =
-            orgsso_oidc::check_callback_issuer(&provider, params.get("iss").map(String::as_str))
-        {
-            return Err(self
-                .refuse_sso(&org, Some(user.id), idp_failure(rejection))
-                .await);
-        }
-        let redirect_uri =
-            RedirectUri::parse(&self.oidc_callback_url(&org.name)).map_err(|_| {
-                ServiceError::Precondition("the hub's base URL does not make a valid callback URL")
-            })?;
+        orgsso_oidc::check_callback_issuer(&provider, params.get("iss").map(String::as_str))
+            .map_err(SsoRefusal::OidcRejected)?;
+        let redirect_uri = RedirectUri::parse(&self.oidc_callback_url(&org.name))
+            .map_err(|_| Precondition::BadCallbackUrl)?;
         let verifier = Secret::new(request.pkce_verifier.clone().unwrap_or_default());
         let nonce = request.nonce.clone().unwrap_or_default();
         let callback = orgsso_oidc::Callback {
@@ -756,7 +731,7 @@ impl Hub {
         let always_userinfo = request.purpose == SsoPurpose::Login
             && self.store.role_mapping(org.id).await?.is_some();
         let http = self.http().await?;
-        let login = match orgsso_oidc::complete_reading_userinfo(
+        let login = orgsso_oidc::complete_reading_userinfo(
             http,
             &provider,
             &provider_settings,
@@ -766,14 +741,7 @@ impl Hub {
             always_userinfo,
         )
         .await
-        {
-            Ok(l) => l,
-            Err(rejection) => {
-                return Err(self
-                    .refuse_sso(&org, Some(user.id), idp_failure(rejection))
-                    .await)
-            }
-        };
+        .map_err(SsoRefusal::OidcRejected)?;
         let identity = SsoIdentity {
             subject: login.subject,
             email: login.email.to_string(),
@@ -781,8 +749,8 @@ impl Hub {
             session_not_on_or_after: None,
         };
         let finished = SignInFinished {
-            user: &user,
-            org: &org,
+            user,
+            org,
             config: &config,
             purpose: request.purpose,
             return_to: &request.return_to,

@@ -7,8 +7,9 @@
 
 use super::identities::mapping_input;
 use super::role_mapping::{parse_role_lines, RoleMapping};
-use crate::{Caller, Hub, ServiceResult};
-use orgsso_core::{EmailDomain, FieldError, OrgName, Role, SsoMode, Timestamp, UserId, Username};
+use super::OrgAdmin;
+use crate::{Hub, ServiceResult};
+use orgsso_core::{EmailDomain, FieldError, Role, SsoMode, Timestamp, UserId, Username};
 use orgsso_store::{AccessToken, DomainUser, Member, Org, SignInClaims, SsoConfig, User};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -277,15 +278,14 @@ impl Hub {
     /// changes until they confirm by making the change itself.
     pub async fn sso_preview(
         &self,
-        caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         change: SsoChange,
     ) -> ServiceResult<SsoPreview> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         let state = self.store.org_sso(org.id).await?;
         if let SsoChange::Mapping { path, roles } = &change {
             let mapping = RoleMapping::parse(path, &parse_role_lines(roles)?)?;
-            let (roles, test_sign_in) = self.roles_preview(&org, &mapping).await?;
+            let (roles, test_sign_in) = self.roles_preview(org, &mapping).await?;
             return Ok(SsoPreview {
                 change,
                 mode_before: state.mode,

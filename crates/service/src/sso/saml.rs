@@ -3,11 +3,14 @@
 //! (the same `orgsso_saml::verify` as `orgsso saml verify`), IdP-initiated
 //! sign-in, the replay cache and re-checking the last refused response.
 
-use super::{PendingSignIn, SavedConfig, SignInFinished, SsoFinished, SsoIdentity, SsoRefusal};
-use crate::{Caller, Hub, ServiceError, ServiceResult};
+use super::{
+    OrgAdmin, PendingSignIn, SavedConfig, SignInError, SignInFinished, SsoFinished, SsoIdentity,
+    SsoRefusal,
+};
+use crate::{Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
 use orgsso_core::{Action, FieldError, OrgName, Timestamp};
 use orgsso_saml::{IdpCertificate, SpConfig, VerifiedAssertion};
-use orgsso_store::{NewSsoConfig, Org, SsoConfig, SsoProtocol, SsoPurpose};
+use orgsso_store::{NewSsoConfig, Org, SsoConfig, SsoProtocol, SsoPurpose, User};
 use serde::{Deserialize, Serialize};
 
 /// A certificate expiring within this many days is flagged on the settings page.
@@ -86,13 +89,10 @@ impl SamlSettings {
     fn sp_config(&self, sp: &SpEndpoints) -> Result<SpConfig, SsoRefusal> {
         let mut certs = Vec::new();
         for pem in &self.certificates {
-            let cert = IdpCertificate::from_pem(pem).map_err(|e| SsoRefusal {
-                code: "saml.bad_configuration",
-                member_message:
-                    "The organization's SSO configuration is broken. Tell an organization admin."
-                        .into(),
-                admin_detail: format!("a configured certificate cannot be used: {e}"),
-            })?;
+            let cert =
+                IdpCertificate::from_pem(pem).map_err(|e| SsoRefusal::BadSamlConfiguration {
+                    problem: e.to_string(),
+                })?;
             certs.push(cert);
         }
         let mut config = SpConfig::new(sp.entity_id.clone(), sp.acs_url.clone(), certs);
@@ -281,10 +281,10 @@ impl Hub {
     pub async fn save_saml_config(
         &self,
         caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
         input: SamlSettingsInput,
     ) -> ServiceResult<SavedConfig> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         let from_url =
             input.metadata_xml.trim().is_empty() && !input.metadata_url.trim().is_empty();
         let input_url = input.metadata_url.clone();
@@ -313,9 +313,7 @@ impl Hub {
         if from_url {
             settings.metadata_url = Some(input_url.trim().to_owned());
         }
-        let admin = caller.writer()?;
-        let json = serde_json::to_string(&settings)
-            .map_err(|_| ServiceError::Precondition("the settings could not be stored"))?;
+        let json = serde_json::to_string(&settings).map_err(|_| Precondition::SettingsNotStored)?;
         let config = self
             .store
             .create_sso_config(NewSsoConfig {
@@ -323,7 +321,7 @@ impl Hub {
                 protocol: SsoProtocol::Saml,
                 settings: json,
                 secret_ciphertext: None,
-                created_by: admin.id,
+                created_by: admin.admin(),
                 now: self.clock.now(),
             })
             .await?;
@@ -346,10 +344,10 @@ impl Hub {
         if settings.sign_authn_requests {
             detail.push_str(", AuthnRequests signed");
         }
-        self.audit(&org, Some(admin.id), "sso.config_saved", detail)
+        self.audit(org, Some(admin.admin()), "sso.config_saved", detail)
             .await?;
         let test_url = self
-            .saml_redirect(caller, &org, &config, &settings, SsoPurpose::Test, "")
+            .saml_redirect(caller, org, &config, &settings, SsoPurpose::Test, "")
             .await?;
         Ok(SavedConfig {
             config: config.id,
@@ -427,8 +425,22 @@ impl Hub {
             .user
             .clone()
             .ok_or(orgsso_core::Denied::LoginRequired)?;
+        let outcome = self
+            .consume_saml_for(caller, &org, &user, saml_response, relay_state)
+            .await;
+        self.end_sign_in(&org, &user, outcome).await
+    }
+
+    async fn consume_saml_for(
+        &self,
+        caller: &Caller,
+        org: &Org,
+        user: &User,
+        saml_response: &str,
+        relay_state: &str,
+    ) -> Result<SsoFinished, SignInError> {
         let request = self
-            .take_sso_request(caller, &org, relay_state.trim())
+            .take_sso_request(caller, org, relay_state.trim())
             .await?;
         let (config, purpose, return_to, expected_irt) = match request {
             Some(r) => {
@@ -436,7 +448,7 @@ impl Hub {
                     .store
                     .sso_config(r.config)
                     .await?
-                    .ok_or(ServiceError::NotFound("SSO configuration"))?;
+                    .ok_or(ServiceError::NotFound(Entity::SsoConfiguration))?;
                 (config, r.purpose, r.return_to, r.saml_request_id)
             }
             None => {
@@ -446,32 +458,25 @@ impl Hub {
                     _ => None,
                 };
                 let Some(config) = config else {
-                    return Err(self.refuse_sso(&org, Some(user.id), SsoRefusal {
-                        code: "sso.not_enabled",
-                        member_message: "This organization has not enabled single sign-on, so its identity provider cannot sign you in here.".into(),
-                        admin_detail: "an IdP-initiated response arrived while SSO is disabled".into(),
-                    }).await);
+                    return Err(SsoRefusal::NotEnabled.into());
                 };
                 if !state.allow_idp_initiated {
-                    return Err(self.refuse_sso(&org, Some(user.id), SsoRefusal {
-                        code: "saml.idp_initiated_disabled",
-                        member_message: format!("Start the sign-in from the organization's page: /organizations/{}/sso", org.name),
-                        admin_detail: "an IdP-initiated response arrived but IdP-initiated login is turned off".into(),
-                    }).await);
+                    return Err(SsoRefusal::IdpInitiatedDisabled {
+                        org: org.name.clone(),
+                    }
+                    .into());
                 }
                 (config, SsoPurpose::Login, String::new(), None)
             }
         };
         let Some(settings) = SamlSettings::from_config(&config) else {
-            return Err(ServiceError::Precondition(
-                "this organization signs in with OpenID Connect, not SAML",
-            ));
+            return Err(Precondition::NotSaml.into());
         };
         let now = self.clock.now();
-        let decryption_keys = self.saml_decryption_keys(&org).await?;
+        let decryption_keys = self.saml_decryption_keys(org).await?;
         let assertion = match self
             .verify_saml(
-                &org,
+                org,
                 &settings,
                 decryption_keys,
                 saml_response,
@@ -485,7 +490,7 @@ impl Hub {
                 self.store
                     .put_failed_response(org.id, saml_response, now)
                     .await?;
-                return Err(self.refuse_sso(&org, Some(user.id), refusal).await);
+                return Err(refusal.into());
             }
         };
         let keep_until = assertion
@@ -496,11 +501,11 @@ impl Hub {
             .remember_assertion(&assertion.issuer, &assertion.assertion_id, keep_until, now)
             .await?
         {
-            return Err(self.refuse_sso(&org, Some(user.id), SsoRefusal {
-                code: "saml.replayed",
-                member_message: "This sign-in response was already used. Sign in again from the organization's page.".into(),
-                admin_detail: format!("assertion {} from {} was already used (replay)", assertion.assertion_id, assertion.issuer),
-            }).await);
+            return Err(SsoRefusal::Replayed {
+                assertion_id: assertion.assertion_id,
+                issuer: assertion.issuer,
+            }
+            .into());
         }
         let identity = SsoIdentity {
             subject: assertion.name_id.clone(),
@@ -520,8 +525,8 @@ impl Hub {
             return Err(orgsso_core::Denied::LoginRequired.into());
         };
         let finished = SignInFinished {
-            user: &user,
-            org: &org,
+            user,
+            org,
             config: &config,
             purpose,
             return_to: &return_to,
@@ -546,22 +551,16 @@ impl Hub {
         config.decryption_keys = decryption_keys.unwrap_or_default();
         let solicited = expected_irt.is_some();
         config.expected_in_response_to = expected_irt;
-        let assertion = run_verifier(response, config, now).await?.map_err(|rejection| SsoRefusal {
-            code: rejection.code(),
-            member_message: "Your identity provider's answer could not be accepted, so you are not signed in. Try again; if it keeps failing, tell an organization admin (they can see the exact reason).".into(),
-            admin_detail: match (&rejection, &key_problem) {
-                (orgsso_saml::Rejection::EncryptedAssertion, Some(problem)) => {
-                    format!("{rejection}: {problem}")
-                }
-                _ => rejection.to_string(),
-            },
-        })?;
+        let assertion = run_verifier(response, config, now)
+            .await?
+            .map_err(|rejection| SsoRefusal::SamlRejected {
+                rejection,
+                key_problem,
+            })?;
         // An answer to a request this browser did not start (or that expired) is not unsolicited.
         if !solicited && assertion.in_response_to.is_some() {
-            return Err(SsoRefusal {
-                code: "saml.unknown_request",
-                member_message: "This sign-in took too long or was started in another browser. Start it again from the organization's page.".into(),
-                admin_detail: format!("the response answers request {:?}, which this browser has no pending record of (expired, already used, or started elsewhere)", assertion.in_response_to.unwrap_or_default()),
+            return Err(SsoRefusal::UnknownSamlRequest {
+                in_response_to: assertion.in_response_to.unwrap_or_default(),
             });
         }
         Ok(assertion)
@@ -571,35 +570,32 @@ impl Hub {
     /// at the time it arrived: the admin sees whether an edit fixed it.
     pub async fn recheck_failed_saml(
         &self,
-        caller: &Caller,
-        name: &OrgName,
+        admin: &OrgAdmin,
     ) -> ServiceResult<Result<VerifiedAssertion, String>> {
-        let org = self.org_admin(caller, name).await?;
+        let org = admin.org();
         let (response, at) = self
             .store
             .failed_response(org.id)
             .await?
-            .ok_or(ServiceError::NotFound("refused response"))?;
+            .ok_or(ServiceError::NotFound(Entity::RefusedResponse))?;
         let config = self
             .store
             .latest_sso_config(org.id)
             .await?
-            .ok_or(ServiceError::NotFound("SSO configuration"))?;
-        let settings = SamlSettings::from_config(&config).ok_or(ServiceError::Precondition(
-            "the newest configuration is not a SAML configuration",
-        ))?;
+            .ok_or(ServiceError::NotFound(Entity::SsoConfiguration))?;
+        let settings = SamlSettings::from_config(&config).ok_or(Precondition::NewestNotSaml)?;
         let sp = self.saml_endpoints(&org.name);
         let mut sp_config = match settings.sp_config(&sp) {
             Ok(c) => c,
-            Err(refusal) => return Ok(Err(refusal.admin_detail)),
+            Err(refusal) => return Ok(Err(refusal.admin_detail())),
         };
-        sp_config.decryption_keys = match self.saml_decryption_keys(&org).await? {
+        sp_config.decryption_keys = match self.saml_decryption_keys(org).await? {
             Ok(keys) => keys,
             Err(problem) => return Ok(Err(problem)),
         };
         Ok(match run_verifier(&response, sp_config, at).await {
             Ok(verdict) => verdict.map_err(|r| format!("{} ({})", r, r.code())),
-            Err(refusal) => Err(refusal.admin_detail),
+            Err(refusal) => Err(refusal.admin_detail()),
         })
     }
 }
@@ -631,13 +627,7 @@ async fn run_verifier(
     config: SpConfig,
     now: Timestamp,
 ) -> Result<Result<VerifiedAssertion, orgsso_saml::Rejection>, SsoRefusal> {
-    let busy = |detail: String| SsoRefusal {
-        code: "saml.verification_unavailable",
-        member_message:
-            "Your identity provider's answer could not be checked just now. Try again in a moment."
-                .into(),
-        admin_detail: detail,
-    };
+    let busy = |reason: String| SsoRefusal::VerifierUnavailable { reason };
     let response = response.as_bytes().to_vec();
     let work = async {
         let permit = verification_slots()

@@ -3,9 +3,10 @@
 //! (bound to the org and the use), published in SP metadata, and rotated in two steps: a
 //! new key next to the old (both decrypt), then the old one retired.
 
-use crate::{Caller, Hub, ServiceError, ServiceResult};
+use super::OrgAdmin;
+use crate::{Hub, ServiceError, ServiceResult};
 use base64::Engine as _;
-use orgsso_core::{OrgName, Timestamp};
+use orgsso_core::Timestamp;
 use orgsso_saml::{SpDecryptionKey, SpMetadataKeys, SpSigningKey};
 use orgsso_store::{NewSpKey, Org, SpKey, SpKeyUse, StoreError};
 
@@ -165,13 +166,9 @@ impl Hub {
     }
 
     /// The org's SP keys for its admins (created if this is their first need).
-    pub async fn saml_sp_keys(
-        &self,
-        caller: &Caller,
-        name: &OrgName,
-    ) -> ServiceResult<Vec<SpKeyInfo>> {
-        let org = self.org_admin(caller, name).await?;
-        let keys = self.ensure_sp_keys(&org).await?;
+    pub async fn saml_sp_keys(&self, admin: &OrgAdmin) -> ServiceResult<Vec<SpKeyInfo>> {
+        let org = admin.org();
+        let keys = self.ensure_sp_keys(org).await?;
         Ok(keys
             .into_iter()
             .map(|k| SpKeyInfo {
@@ -188,15 +185,10 @@ impl Hub {
 
     /// Starts a rotation: new signing and encryption keys become current and are published
     /// next to the old ones, which keep decrypting until retired.
-    pub async fn rotate_saml_sp_keys(
-        &self,
-        caller: &Caller,
-        name: &OrgName,
-    ) -> ServiceResult<SpKeyRotation> {
-        let org = self.org_admin(caller, name).await?;
-        let admin = caller.writer()?;
-        self.ensure_sp_keys(&org).await?;
-        let new = self.generate_sp_keys(&org).await?;
+    pub async fn rotate_saml_sp_keys(&self, admin: &OrgAdmin) -> ServiceResult<SpKeyRotation> {
+        let org = admin.org();
+        self.ensure_sp_keys(org).await?;
+        let new = self.generate_sp_keys(org).await?;
         if !self
             .store
             .rotate_sp_keys(org.id, &new, self.clock.now())
@@ -205,8 +197,8 @@ impl Hub {
             return Ok(SpKeyRotation::AlreadyRotating);
         }
         self.audit(
-            &org,
-            Some(admin.id),
+            org,
+            Some(admin.admin()),
             "sso.sp_keys_rotated",
             "SAML SP key rotation started: new signing and encryption keys are published next to the previous ones, which still decrypt until retired".into(),
         )
@@ -215,20 +207,15 @@ impl Hub {
     }
 
     /// Finishes a rotation: the previous keys are deleted and no longer published.
-    pub async fn retire_saml_sp_keys(
-        &self,
-        caller: &Caller,
-        name: &OrgName,
-    ) -> ServiceResult<SpKeyRotation> {
-        let org = self.org_admin(caller, name).await?;
-        let admin = caller.writer()?;
+    pub async fn retire_saml_sp_keys(&self, admin: &OrgAdmin) -> ServiceResult<SpKeyRotation> {
+        let org = admin.org();
         let keys = self.store.retire_sp_keys(org.id).await?;
         if keys == 0 {
             return Ok(SpKeyRotation::NothingToRetire);
         }
         self.audit(
-            &org,
-            Some(admin.id),
+            org,
+            Some(admin.admin()),
             "sso.sp_keys_retired",
             format!("SAML SP key rotation finished: {keys} previous key(s) retired and no longer published or used"),
         )

@@ -166,7 +166,10 @@ pub(super) async fn sso_preview(
     let change = SsoChange::parse(|key| query.get(key).map(String::as_str))?;
     let preview = app
         .hub
-        .sso_preview(&auth.caller, &org_name(&org)?, change)
+        .sso_preview(
+            &app.hub.org_admin(&auth.caller, &org_name(&org)?).await?,
+            change,
+        )
         .await?;
     ok(SsoPreviewView::of(&preview))
 }

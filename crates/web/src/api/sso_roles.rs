@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use orgsso_core::{FieldError, Username};
 use orgsso_service::sso::role_mapping::RoleMapping;
 use orgsso_service::sso::SsoUserRow;
-use orgsso_service::ServiceError;
+use orgsso_service::{Entity, ServiceError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -60,7 +60,8 @@ pub(super) async fn role_mapping(
     State(app): State<AppState>,
     Path(org): Path<String>,
 ) -> ApiResult {
-    let mapping = app.hub.role_mapping(&auth.caller, &org_name(&org)?).await?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    let mapping = app.hub.role_mapping(&admin).await?;
     ok(RoleMappingView::of(mapping.as_ref()))
 }
 
@@ -86,9 +87,10 @@ pub(super) async fn set_role_mapping(
         };
         entries.push((value, role));
     }
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
     let mapping = app
         .hub
-        .set_role_mapping(&auth.caller, &org_name(&org)?, &body.path, &entries)
+        .set_role_mapping(&admin, &body.path, &entries)
         .await?;
     ok(RoleMappingView::of(Some(&mapping)))
 }
@@ -100,9 +102,8 @@ pub(super) async fn delete_role_mapping(
     State(app): State<AppState>,
     Path(org): Path<String>,
 ) -> ApiResult {
-    app.hub
-        .delete_role_mapping(&auth.caller, &org_name(&org)?)
-        .await?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    app.hub.delete_role_mapping(&admin).await?;
     no_content()
 }
 
@@ -113,10 +114,9 @@ pub(super) async fn unlink_sso_identity(
     State(app): State<AppState>,
     Path((org, user)): Path<(String, String)>,
 ) -> ApiResult {
-    let username = Username::parse(&user).map_err(|_| ServiceError::NotFound("user"))?;
-    app.hub
-        .unlink_sso_identity(&auth.caller, &org_name(&org)?, &username)
-        .await?;
+    let username = Username::parse(&user).map_err(|_| ServiceError::NotFound(Entity::User))?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    app.hub.unlink_sso_identity(&admin, &username).await?;
     no_content()
 }
 
@@ -179,6 +179,7 @@ pub(super) async fn sso_users(
     State(app): State<AppState>,
     Path(org): Path<String>,
 ) -> ApiResult {
-    let rows = app.hub.sso_users(&auth.caller, &org_name(&org)?).await?;
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    let rows = app.hub.sso_users(&admin).await?;
     ok(rows.iter().map(SsoUserView::of).collect::<Vec<_>>())
 }

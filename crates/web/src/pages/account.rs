@@ -1,6 +1,7 @@
 //! Pages of one's own account: home, sign-up, log-in, email verification,
 //! settings (profile, password, emails, access tokens).
 
+use super::form_again::form_again;
 use super::{render, render_with, Chrome, Done, Notice, RepoLink, SsoBanner};
 use crate::auth::{Auth, SESSION_COOKIE};
 use crate::error::{PageError, WebError};
@@ -14,7 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use orgsso_core::{DisplayName, Email, EmailId, Password, SsoMode, TokenId, TokenScope, Username};
-use orgsso_service::{ServiceError, SignupRequest};
+use orgsso_service::{Entity, ServiceError, SignupRequest};
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -150,16 +151,17 @@ async fn signup(
     };
     match attempt.await {
         Ok(outcome) => Ok(with_session(&app, outcome.cookie, &Notice::Signup.at("/"))),
-        Err(err) if err.status().is_client_error() => {
-            let view = SignupView {
-                chrome: Chrome::new(&auth).with_error(err.public_message()),
-                username: form.username,
-                display_name: form.display_name,
-                email: form.email,
-            };
-            Ok(render_with(err.status(), &view))
+        Err(err) => {
+            form_again(&auth, err, |chrome| async {
+                Ok(SignupView {
+                    chrome,
+                    username: form.username,
+                    display_name: form.display_name,
+                    email: form.email,
+                })
+            })
+            .await
         }
-        Err(err) => Err(err.into()),
     }
 }
 
@@ -216,13 +218,14 @@ async fn login(
             Ok(with_session(&app, outcome.cookie, to))
         }
         Err(err @ (ServiceError::BadCredentials | ServiceError::TooManyAttempts { .. })) => {
-            let err = WebError::from(err);
-            let view = LoginPage {
-                chrome: Chrome::new(&auth).with_error(err.public_message()),
-                login: form.login,
-                next: form.next,
-            };
-            Ok(render_with(err.status(), &view))
+            form_again(&auth, err.into(), |chrome| async {
+                Ok(LoginPage {
+                    chrome,
+                    login: form.login,
+                    next: form.next,
+                })
+            })
+            .await
         }
         Err(err) => Err(err.into()),
     }
@@ -328,15 +331,13 @@ async fn change_password(
     {
         Ok(()) => Ok(Notice::Password.redirect("/settings/account")),
         Err(err) => {
-            let err = WebError::from(err);
-            if !err.status().is_client_error() {
-                return Err(err.into());
-            }
-            let view = AccountPage {
-                chrome: Chrome::new(&auth).with_error(err.public_message()),
-                display_name: user.display_name.clone(),
-            };
-            Ok(render_with(err.status(), &view))
+            form_again(&auth, err.into(), |chrome| async {
+                Ok(AccountPage {
+                    chrome,
+                    display_name: user.display_name.clone(),
+                })
+            })
+            .await
         }
     }
 }
@@ -396,16 +397,7 @@ async fn email_action(
 ) -> Result<Response, PageError> {
     match action.await {
         Ok(()) => Ok(done.redirect("/settings/emails")),
-        Err(err) if err.status().is_client_error() => {
-            let page = emails_view(
-                &auth,
-                &app,
-                Chrome::new(&auth).with_error(err.public_message()),
-            )
-            .await?;
-            Ok(render_with(err.status(), &page))
-        }
-        Err(err) => Err(err.into()),
+        Err(err) => form_again(&auth, err, |chrome| emails_view(&auth, &app, chrome)).await,
     }
 }
 
@@ -436,7 +428,7 @@ async fn email_command(
         "resend" => Notice::EmailSent,
         "primary" => Notice::EmailPrimary,
         "delete" => Notice::EmailRemoved,
-        _ => return Err(WebError::from(ServiceError::NotFound("page")).into()),
+        _ => return Err(WebError::from(ServiceError::NotFound(Entity::Page)).into()),
     };
     email_action(auth, app, done, async move {
         match command.as_str() {
@@ -537,17 +529,7 @@ async fn create_token(
             )
             .await?,
         )),
-        Err(err) if err.status().is_client_error() => {
-            let page = tokens_view(
-                &auth,
-                &app,
-                Chrome::new(&auth).with_error(err.public_message()),
-                None,
-            )
-            .await?;
-            Ok(render_with(err.status(), &page))
-        }
-        Err(err) => Err(err.into()),
+        Err(err) => form_again(&auth, err, |chrome| tokens_view(&auth, &app, chrome, None)).await,
     }
 }
 

@@ -2,6 +2,7 @@
 //! precompute links, labels and flags.
 
 mod account;
+mod form_again;
 mod orgs;
 mod repos;
 mod sso;
@@ -9,11 +10,13 @@ mod sso_preview;
 
 pub use account::parse_signup;
 
+pub use crate::chrome::{render, render_with, sso_start_path, Chrome, SsoBanner};
+pub use crate::error_page::login_path;
+
 use crate::auth::Auth;
+use crate::error_page::{sso_prompt, SsoPromptOf};
 use crate::AppState;
-use askama::Template;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
 use orgsso_store::Repo;
 
@@ -27,149 +30,18 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::middleware::from_fn(return_to_requested_page))
 }
 
-/// What every page shows around its content.
-pub struct Chrome {
-    pub user: Option<String>,
-    pub csrf: String,
-    pub notice: Option<&'static str>,
-    pub error: Option<String>,
-    /// Organizations asking the viewer to sign in through their IdP (S7).
-    pub sso_banner: Vec<SsoBanner>,
-}
-
-/// One organization in the SSO banner, with the link that starts its
-/// sign-in and brings the member back to this page.
-pub struct SsoBanner {
-    pub org: String,
-    pub enforced: bool,
-    pub start_url: String,
-}
-
-impl SsoBanner {
-    pub fn new(org: &str, enforced: bool, return_to: &str) -> Self {
-        Self {
-            org: org.to_owned(),
-            enforced,
-            start_url: sso_start_path(org, return_to),
-        }
-    }
-}
-
-/// The path that starts `org`'s SSO and lands on `return_to` afterwards.
-pub fn sso_start_path(org: &str, return_to: &str) -> String {
-    format!(
-        "/organizations/{org}/sso?return_to={}",
-        orgsso_saml::percent_encode(return_to)
-    )
-}
-
+// Built here, not in `chrome`: the error pages share that module, and the
+// errors sit below `auth`, so it cannot know the caller.
 impl Chrome {
+    /// The chrome of a page for this request's caller: their name in the
+    /// header and their CSRF token in its forms.
     pub fn new(auth: &Auth) -> Self {
         Self {
             user: auth.user().map(|u| u.username.to_string()),
             csrf: auth.csrf_token.clone(),
-            notice: None,
-            error: None,
-            sso_banner: Vec::new(),
+            ..Self::neutral()
         }
     }
-    pub fn with_sso_banner(mut self, banner: Vec<SsoBanner>) -> Self {
-        self.sso_banner = banner;
-        self
-    }
-    pub fn with_notice(mut self, notice: Option<&'static str>) -> Self {
-        self.notice = notice;
-        self
-    }
-    pub fn with_error(mut self, error: impl Into<String>) -> Self {
-        self.error = Some(error.into());
-        self
-    }
-}
-
-/// Renders a template; a rendering failure is logged and answered with a fixed 500.
-pub fn render<T: Template>(template: &T) -> Response {
-    render_with(StatusCode::OK, template)
-}
-
-pub fn render_with<T: Template>(status: StatusCode, template: &T) -> Response {
-    match template.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(err) => {
-            tracing::error!(error = %err, "template rendering failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "something went wrong on our side",
-            )
-                .into_response()
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-pub struct ErrorPage {
-    chrome: Chrome,
-    status: String,
-    message: String,
-    code: StatusCode,
-}
-
-impl ErrorPage {
-    pub fn new(status: StatusCode, message: String) -> Self {
-        // The error page has no caller at hand; it shows a neutral header.
-        let chrome = Chrome {
-            user: None,
-            csrf: String::new(),
-            notice: None,
-            error: None,
-            sso_banner: Vec::new(),
-        };
-        let status_text = format!(
-            "{} {}",
-            status.as_u16(),
-            status.canonical_reason().unwrap_or("")
-        );
-        Self {
-            chrome,
-            status: status_text,
-            message,
-            code: status,
-        }
-    }
-}
-
-impl IntoResponse for ErrorPage {
-    fn into_response(self) -> Response {
-        render_with(self.code, &self)
-    }
-}
-
-/// The page a member without a live SSO session gets instead of the
-/// organization's content. Its button returns to the page they asked for:
-/// [`return_to_requested_page`] fills that in from the request.
-#[derive(Template)]
-#[template(path = "sso_required.html")]
-pub struct SsoPromptPage {
-    chrome: Chrome,
-    org: String,
-    start_url: String,
-}
-
-/// Marks a response as the SSO prompt of `org`, for [`return_to_requested_page`].
-#[derive(Clone, Debug)]
-struct SsoPromptOf(orgsso_service::SsoRequired);
-
-pub fn sso_prompt_response(required: orgsso_service::SsoRequired) -> Response {
-    let org = required.org.to_string();
-    let page = SsoPromptPage {
-        chrome: neutral_chrome(),
-        start_url: sso_start_path(&org, &format!("/organizations/{org}")),
-        org,
-    };
-    let mut response = render_with(StatusCode::FORBIDDEN, &page);
-    response.extensions_mut().insert(SsoPromptOf(required));
-    response
 }
 
 /// Renders the SSO prompt again with a button that returns to the page the
@@ -194,22 +66,7 @@ pub async fn return_to_requested_page(
     };
     let org = required.org.to_string();
     let return_to = asked_for.unwrap_or_else(|| format!("/organizations/{org}"));
-    let page = SsoPromptPage {
-        chrome: Chrome::new(&auth),
-        start_url: sso_start_path(&org, &return_to),
-        org,
-    };
-    render_with(StatusCode::FORBIDDEN, &page)
-}
-
-fn neutral_chrome() -> Chrome {
-    Chrome {
-        user: None,
-        csrf: String::new(),
-        notice: None,
-        error: None,
-        sso_banner: Vec::new(),
-    }
+    sso_prompt(Chrome::new(&auth), org, &return_to)
 }
 
 pub struct RepoLink {
@@ -412,6 +269,16 @@ mod tests {
         assert_eq!(
             Notice::RepoSaved.at("/alice/models/bert"),
             "/alice/models/bert?done=repo-saved"
+        );
+    }
+
+    #[test]
+    fn the_page_to_return_to_is_percent_encoded_into_the_log_in_path() {
+        let next = sso_start_path("acme", "/organizations/acme/members?a=b&c");
+        assert_eq!(
+            login_path(&next),
+            "/login?next=%2Forganizations%2Facme%2Fsso%3Freturn_to%3D\
+             %252Forganizations%252Facme%252Fmembers%253Fa%253Db%2526c"
         );
     }
 }

@@ -1,8 +1,7 @@
 //! Organization pages: create, overview, members, settings; user profiles.
 
-use super::{
-    options, render, render_with, Chrome, Done, Notice, RepoLink, SelectOption, SsoBanner,
-};
+use super::form_again::form_again;
+use super::{options, render, Chrome, Done, Notice, RepoLink, SelectOption, SsoBanner};
 use crate::auth::Auth;
 use crate::error::{PageError, WebError};
 use crate::forms::org_name;
@@ -11,6 +10,7 @@ use crate::pages::account::Empty;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -78,13 +78,16 @@ async fn create_org(
     };
     match attempt.await {
         Ok(org) => Ok(Notice::OrgCreated.redirect(&format!("/organizations/{}", org.name))),
-        Err(err) if err.status().is_client_error() && auth.user().is_some() => {
-            let page = NewOrgPage {
-                chrome: Chrome::new(&auth).with_error(err.public_message()),
-                name: form.name,
-                display_name: form.display_name,
-            };
-            Ok(render_with(err.status(), &page))
+        // Only a signed-in user sees the form again; anyone else gets the error itself.
+        Err(err) if auth.user().is_some() => {
+            form_again(&auth, err, |chrome| async {
+                Ok(NewOrgPage {
+                    chrome,
+                    name: form.name,
+                    display_name: form.display_name,
+                })
+            })
+            .await
         }
         Err(err) => Err(err.into()),
     }
@@ -204,15 +207,9 @@ async fn member_action(
 ) -> Result<Response, PageError> {
     match result {
         Ok(()) => Ok(done.redirect(&format!("/organizations/{name}/members"))),
-        Err(err) if err.status().is_client_error() && err.status().as_u16() != 404 => {
-            let page = members_view(
-                auth,
-                app,
-                name,
-                Chrome::new(auth).with_error(err.public_message()),
-            )
-            .await?;
-            Ok(render_with(err.status(), &page))
+        // A member or organization that is not there gets the 404 page.
+        Err(err) if err.status() != StatusCode::NOT_FOUND => {
+            form_again(auth, err, |chrome| members_view(auth, app, name, chrome)).await
         }
         Err(err) => Err(err.into()),
     }
@@ -246,9 +243,12 @@ async fn add_member(
     }
     .await;
     let result = result.map_err(|e: WebError| match e {
-        WebError::Service(orgsso_service::ServiceError::NotFound("user")) => WebError::from(
-            orgsso_core::FieldError::new("username", "no user has this username"),
-        ),
+        WebError::Service(orgsso_service::ServiceError::NotFound(orgsso_service::Entity::User)) => {
+            WebError::from(orgsso_core::FieldError::new(
+                "username",
+                "no user has this username",
+            ))
+        }
         other => other,
     });
     member_action(&auth, &app, &name, Notice::MemberAdded, result).await
@@ -367,8 +367,9 @@ async fn user_page(
     State(app): State<AppState>,
     Path(user): Path<String>,
 ) -> Result<Response, PageError> {
-    let username = Username::parse(&user)
-        .map_err(|_| PageError(orgsso_service::ServiceError::NotFound("user").into()))?;
+    let username = Username::parse(&user).map_err(|_| {
+        PageError(orgsso_service::ServiceError::NotFound(orgsso_service::Entity::User).into())
+    })?;
     let user = app.hub.user(&username).await?;
     let repos = app
         .hub

@@ -1,6 +1,7 @@
 //! Repository pages: create, view (README), edit, delete.
 
-use super::{options, render, render_with, repo_href, Chrome, SelectOption};
+use super::form_again::form_again;
+use super::{options, render, repo_href, Chrome, SelectOption};
 use crate::auth::Auth;
 use crate::error::{PageError, WebError};
 use crate::forms::CsrfForm;
@@ -12,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use orgsso_core::{RepoKind, RepoName, Role, Visibility};
-use orgsso_service::{RepoUpdate, ServiceError};
+use orgsso_service::{Entity, RepoUpdate, ServiceError};
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -30,7 +31,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn kind(segment: &str) -> Result<RepoKind, PageError> {
-    RepoKind::from_plural(segment).ok_or_else(|| PageError(ServiceError::NotFound("page").into()))
+    RepoKind::from_plural(segment)
+        .ok_or_else(|| PageError(ServiceError::NotFound(Entity::Page).into()))
 }
 
 #[derive(Template)]
@@ -112,15 +114,17 @@ async fn create_repo(
     };
     match attempt.await {
         Ok(repo) => Ok(Redirect::to(&repo_href(&repo)).into_response()),
-        Err(err) if err.status().is_client_error() && auth.user().is_some() => {
-            let owners = owner_options(&auth, &app, &form.owner).await?;
-            let page = NewRepoPage {
-                chrome: Chrome::new(&auth).with_error(err.public_message()),
-                owners,
-                name: form.name,
-                readme: form.readme,
-            };
-            Ok(render_with(err.status(), &page))
+        // Only a signed-in user sees the form again; anyone else gets the error itself.
+        Err(err) if auth.user().is_some() => {
+            form_again(&auth, err, |chrome| async {
+                Ok(NewRepoPage {
+                    chrome,
+                    owners: owner_options(&auth, &app, &form.owner).await?,
+                    name: form.name,
+                    readme: form.readme,
+                })
+            })
+            .await
         }
         Err(err) => Err(err.into()),
     }

@@ -2,6 +2,7 @@
 //! test, enable/disable, options, audit), the member's sign-in start, and the
 //! SAML endpoints (SP metadata, Assertion Consumer Service).
 
+use super::form_again::form_again;
 use super::{options as select_options, render, render_with, Chrome, Done, Notice, SelectOption};
 use crate::auth::Auth;
 use crate::error::{PageError, WebError};
@@ -173,7 +174,7 @@ struct SsoPage {
     mode: &'static str,
     active_id: i64,
     /// Why the viewing admin cannot enable the newest configuration, if so.
-    enable_blocked: Option<&'static str>,
+    enable_blocked: Option<orgsso_service::sso::EnableBlocked>,
     domains: Vec<DomainRow>,
     jit_membership: bool,
     acs_url: String,
@@ -200,16 +201,31 @@ struct SsoPage {
     role_mapping_roles: String,
 }
 
+/// What the settings page shows beyond the saved state: a form as it was
+/// submitted when saving it failed, or the outcome of a recheck.
+#[derive(Default)]
+struct SsoPageExtras {
+    /// The SAML form as typed; `None` fills it from the newest configuration.
+    saml_form: Option<FormValues>,
+    /// The OIDC form as typed; `None` fills it from the newest configuration.
+    oidc_form: Option<OidcFormValues>,
+    recheck: Option<String>,
+}
+
 async fn sso_page(
     auth: &Auth,
     app: &AppState,
     name: &OrgName,
     chrome: Chrome,
-    form: Option<FormValues>,
-    oidc_form: Option<OidcFormValues>,
-    recheck: Option<String>,
+    extras: SsoPageExtras,
 ) -> Result<SsoPage, PageError> {
-    let overview = app.hub.sso_overview(&auth.caller, name).await?;
+    let SsoPageExtras {
+        saml_form: form,
+        oidc_form,
+        recheck,
+    } = extras;
+    let admin = app.hub.org_admin(&auth.caller, name).await?;
+    let overview = app.hub.sso_overview(&admin).await?;
     let now = app.hub.now();
     let sp = app.hub.saml_endpoints(&overview.org.name);
     let latest = overview.latest.as_ref().map(|c| {
@@ -332,7 +348,7 @@ async fn sso_page(
     });
     let sp_keys: Vec<SpKeyRow> = app
         .hub
-        .saml_sp_keys(&auth.caller, name)
+        .saml_sp_keys(&admin)
         .await?
         .into_iter()
         .map(|k| SpKeyRow {
@@ -343,10 +359,10 @@ async fn sso_page(
         })
         .collect();
     let sp_keys_rotating = sp_keys.iter().any(|k| k.state == "previous");
-    let role_mapping = app.hub.role_mapping(&auth.caller, name).await?;
+    let role_mapping = app.hub.role_mapping(&admin).await?;
     let sso_users = app
         .hub
-        .sso_users(&auth.caller, name)
+        .sso_users(&admin)
         .await?
         .iter()
         .map(|row| {
@@ -458,7 +474,7 @@ async fn settings_page(
     let name = org_name(&org)?;
     let chrome = Chrome::new(&auth).with_notice(q.notice());
     Ok(render(
-        &sso_page(&auth, &app, &name, chrome, None, None, None).await?,
+        &sso_page(&auth, &app, &name, chrome, SsoPageExtras::default()).await?,
     ))
 }
 
@@ -494,10 +510,10 @@ async fn save_saml(
         sign_authn_requests: form.sign_authn_requests.is_some(),
         jit_domains: form.jit_domains.clone(),
     };
-    match app.hub.save_saml_config(&auth.caller, &name, input).await {
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    match app.hub.save_saml_config(&auth.caller, &admin, input).await {
         Ok(saved) => Ok(Redirect::to(&saved.test_url).into_response()),
         Err(err @ ServiceError::Invalid(_)) => {
-            let err = WebError::from(err);
             let values = FormValues {
                 idp_sso_url: form.idp_sso_url,
                 idp_entity_id: form.idp_entity_id,
@@ -508,17 +524,14 @@ async fn save_saml(
                 sign_authn_requests: form.sign_authn_requests.is_some(),
                 jit_domains: form.jit_domains,
             };
-            let page = sso_page(
-                &auth,
-                &app,
-                &name,
-                Chrome::new(&auth).with_error(err.public_message()),
-                Some(values),
-                None,
-                None,
-            )
-            .await?;
-            Ok(render_with(err.status(), &page))
+            let extras = SsoPageExtras {
+                saml_form: Some(values),
+                ..Default::default()
+            };
+            form_again(&auth, err.into(), |chrome| {
+                sso_page(&auth, &app, &name, chrome, extras)
+            })
+            .await
         }
         Err(err) => Err(err.into()),
     }
@@ -531,7 +544,8 @@ async fn test_again(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    let idp_url = app.hub.test_latest_config(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    let idp_url = app.hub.test_latest_config(&auth.caller, &admin).await?;
     Ok(Redirect::to(&idp_url).into_response())
 }
 
@@ -566,9 +580,8 @@ async fn enable(
             .into())
         }
     };
-    app.hub
-        .enable_sso(&auth.caller, &name, SsoConfigId(id), mode)
-        .await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.enable_sso(&admin, SsoConfigId(id), mode).await?;
     let settings = Notice::SsoEnabled.at(&format!("/organizations/{name}/settings/sso"));
     if mode == SsoMode::Enforced {
         // The admin is held by the gate like everyone: sign them in through
@@ -585,7 +598,8 @@ async fn disable(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    app.hub.disable_sso(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.disable_sso(&admin).await?;
     Ok(Notice::SsoDisabled.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
@@ -621,10 +635,10 @@ async fn save_options(
                 "must be a whole number of minutes between 15 and 129600 (90 days)",
             ))
         })?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
     app.hub
         .set_sso_options(
-            &auth.caller,
-            &name,
+            &admin,
             SsoOptionsUpdate {
                 session_ttl_s: Some(ttl_s),
                 allow_idp_initiated: Some(form.allow_idp_initiated.is_some()),
@@ -642,20 +656,16 @@ async fn recheck(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    let outcome = match app.hub.recheck_failed_saml(&auth.caller, &name).await? {
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    let outcome = match app.hub.recheck_failed_saml(&admin).await? {
         Ok(assertion) => format!("Accepted now: NameID {} from {}. Test and enable the configuration so members can sign in.", assertion.name_id, assertion.issuer),
         Err(reason) => format!("Still refused: {reason}"),
     };
-    let page = sso_page(
-        &auth,
-        &app,
-        &name,
-        Chrome::new(&auth),
-        None,
-        None,
-        Some(outcome),
-    )
-    .await?;
+    let extras = SsoPageExtras {
+        recheck: Some(outcome),
+        ..Default::default()
+    };
+    let page = sso_page(&auth, &app, &name, Chrome::new(&auth), extras).await?;
     Ok(render(&page))
 }
 
@@ -673,15 +683,8 @@ async fn start_login(
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
     if auth.user().is_none() {
-        let next = format!(
-            "/organizations/{name}/sso?return_to={}",
-            orgsso_saml::percent_encode(&q.return_to)
-        );
-        return Ok(Redirect::to(&format!(
-            "/login?next={}",
-            orgsso_saml::percent_encode(&next)
-        ))
-        .into_response());
+        let next = super::sso_start_path(name.as_str(), &q.return_to);
+        return Ok(Redirect::to(&super::login_path(&next)).into_response());
     }
     let idp_url = app
         .hub
@@ -736,14 +739,14 @@ impl SsoErrorPage {
         refusal: orgsso_service::sso::SsoRefusal,
     ) -> Self {
         let detail = if app.hub.manages_sso(&auth.caller, name).await {
-            Some(format!("{} ({})", refusal.admin_detail, refusal.code))
+            Some(format!("{} ({})", refusal.admin_detail(), refusal.code()))
         } else {
             None
         };
         SsoErrorPage {
             chrome: Chrome::new(auth),
             name: name.to_string(),
-            message: refusal.member_message,
+            message: refusal.member_message(),
             detail,
         }
     }
@@ -776,11 +779,7 @@ async fn consume(
         }
         // Not signed in to the hub: sign in first, then start from our side.
         let next = format!("/organizations/{name}/sso");
-        return Ok(Redirect::to(&format!(
-            "/login?next={}",
-            orgsso_saml::percent_encode(&next)
-        ))
-        .into_response());
+        return Ok(Redirect::to(&super::login_path(&next)).into_response());
     }
     let finished = app
         .hub
@@ -796,14 +795,14 @@ async fn save_oidc(
     CsrfForm(form): CsrfForm<OidcSettingsInput>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
     match app
         .hub
-        .save_oidc_config(&auth.caller, &name, form.clone())
+        .save_oidc_config(&auth.caller, &admin, form.clone())
         .await
     {
         Ok(saved) => Ok(Redirect::to(&saved.test_url).into_response()),
         Err(err @ (ServiceError::Invalid(_) | ServiceError::SsoRefused(_))) => {
-            let err = WebError::from(err);
             let values = OidcFormValues {
                 issuer_url: form.issuer_url,
                 client_id: form.client_id,
@@ -818,22 +817,14 @@ async fn save_oidc(
                 max_age: form.max_age,
                 prompt_login: form.prompt_login,
             };
-            let status = if err.status() == StatusCode::FORBIDDEN {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                err.status()
+            let extras = SsoPageExtras {
+                oidc_form: Some(values),
+                ..Default::default()
             };
-            let page = sso_page(
-                &auth,
-                &app,
-                &name,
-                Chrome::new(&auth).with_error(err.public_message()),
-                None,
-                Some(values),
-                None,
-            )
-            .await?;
-            Ok(render_with(status, &page))
+            form_again(&auth, err.into(), |chrome| {
+                sso_page(&auth, &app, &name, chrome, extras)
+            })
+            .await
         }
         Err(err) => Err(err.into()),
     }
@@ -850,11 +841,7 @@ async fn oidc_callback(
     let name = org_name(&org)?;
     if auth.user().is_none() {
         let next = format!("/organizations/{name}/sso");
-        return Ok(Redirect::to(&format!(
-            "/login?next={}",
-            orgsso_saml::percent_encode(&next)
-        ))
-        .into_response());
+        return Ok(Redirect::to(&super::login_path(&next)).into_response());
     }
     let finished = app.hub.oidc_callback(&auth.caller, &name, &params).await;
     finish_sign_in(&auth, &app, &name, finished).await
@@ -892,7 +879,8 @@ async fn add_domain(
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
     let domain = EmailDomain::parse(&form.domain)?;
-    app.hub.add_sso_domain(&auth.caller, &name, &domain).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.add_sso_domain(&admin, &domain).await?;
     Ok(Notice::SsoDomains.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
@@ -904,9 +892,8 @@ async fn remove_domain(
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
     let domain = EmailDomain::parse(&form.domain)?;
-    app.hub
-        .remove_sso_domain(&auth.caller, &name, &domain)
-        .await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.remove_sso_domain(&admin, &domain).await?;
     Ok(Notice::SsoDomains.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
@@ -928,9 +915,8 @@ async fn revoke(
         "" => None,
         username => Some(Username::parse(username)?),
     };
-    app.hub
-        .revoke_sso_sessions(&auth.caller, &name, member.as_ref())
-        .await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.revoke_sso_sessions(&admin, member.as_ref()).await?;
     Ok(Notice::SsoRevoked.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
@@ -948,9 +934,8 @@ async fn unlink(
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
     let username = Username::parse(form.username.trim())?;
-    app.hub
-        .unlink_sso_identity(&auth.caller, &name, &username)
-        .await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.unlink_sso_identity(&admin, &username).await?;
     Ok(Notice::SsoUnlinked.redirect(&format!("/organizations/{name}/settings/sso")))
 }
 
@@ -973,8 +958,9 @@ async fn save_role_mapping(
     let name = org_name(&org)?;
     let entries =
         orgsso_service::sso::role_mapping::parse_role_lines(&form.roles).map_err(WebError::from)?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
     app.hub
-        .set_role_mapping(&auth.caller, &name, &form.path, &entries)
+        .set_role_mapping(&admin, &form.path, &entries)
         .await?;
     Ok(Redirect::to(&format!("/organizations/{name}/settings/sso")).into_response())
 }
@@ -986,7 +972,8 @@ async fn delete_role_mapping(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    app.hub.delete_role_mapping(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.delete_role_mapping(&admin).await?;
     Ok(Redirect::to(&format!("/organizations/{name}/settings/sso")).into_response())
 }
 
@@ -999,7 +986,8 @@ async fn rotate_sp_keys(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    app.hub.rotate_saml_sp_keys(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.rotate_saml_sp_keys(&admin).await?;
     Ok(Redirect::to(&format!("/organizations/{name}/settings/sso#sp-keys")).into_response())
 }
 
@@ -1011,6 +999,7 @@ async fn retire_sp_keys(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
-    app.hub.retire_saml_sp_keys(&auth.caller, &name).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    app.hub.retire_saml_sp_keys(&admin).await?;
     Ok(Redirect::to(&format!("/organizations/{name}/settings/sso#sp-keys")).into_response())
 }

@@ -125,7 +125,8 @@ async fn preview_page(
         ),
     };
     let mapping = matches!(change, SsoChange::Mapping { .. });
-    let preview = app.hub.sso_preview(&auth.caller, &name, change).await?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
+    let preview = app.hub.sso_preview(&admin, change).await?;
     Ok(render(&PreviewPage {
         chrome: Chrome::new(&auth),
         name: name.to_string(),
