@@ -97,11 +97,9 @@ impl OidcOrg {
 
     /// The audit log, newest first, as `"event detail"` lines.
     pub async fn audit_events(&self) -> Vec<String> {
-        let res = self.admin.get(&format!("/api/orgs/{ORG}/sso/audit")).await;
-        json_body(res)
+        self.admin
+            .sso_audit(ORG)
             .await
-            .as_array()
-            .expect("audit")
             .iter()
             .map(|e| {
                 format!(

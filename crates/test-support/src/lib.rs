@@ -416,3 +416,29 @@ pub async fn error_of(res: reqwest::Response) -> (StatusCode, Value) {
     );
     (status, body["error"].clone())
 }
+
+/// Reads a JSON-lines body (`application/x-ndjson`): one value per line.
+pub async fn ndjson_body(res: reqwest::Response) -> Vec<Value> {
+    let content_type = res
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = res.text().await.expect("body");
+    assert_eq!(content_type, "application/x-ndjson", "{text}");
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect()
+}
+
+impl Client {
+    /// The org's SSO audit log through the export, newest first.
+    pub async fn sso_audit(&self, org: &str) -> Vec<Value> {
+        let res = self.get(&format!("/api/orgs/{org}/sso/audit")).await;
+        assert_eq!(res.status(), StatusCode::OK, "audit export");
+        let mut lines = ndjson_body(res).await;
+        lines.reverse();
+        lines
+    }
+}

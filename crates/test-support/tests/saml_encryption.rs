@@ -240,10 +240,9 @@ async fn sign_in_keeps_working_through_an_sp_key_rotation() {
         StatusCode::FORBIDDEN,
         "a retired key must no longer decrypt"
     );
-    let audit = json_body(alice.get("/api/orgs/acme/sso/audit").await).await;
-    let events: Vec<String> = audit
-        .as_array()
-        .expect("audit entries")
+    let events: Vec<String> = alice
+        .sso_audit("acme")
+        .await
         .iter()
         .map(|e| format!("{} {}", e["event"], e["detail"]))
         .collect();

@@ -423,12 +423,9 @@ async fn assert_refused_secret(browser: &Client) {
 
 /// acme's SSO audit log through the API, newest first, as `(event, detail, actor_id)`.
 async fn audit(admin: &Client) -> Vec<(String, String, Value)> {
-    let res = admin.get(&format!("/api/orgs/{ORG}/sso/audit")).await;
-    let status = res.status();
-    let body = json_body(res).await;
-    assert_eq!(status, StatusCode::OK, "audit: {body}");
-    body.as_array()
-        .expect("a list")
+    admin
+        .sso_audit(ORG)
+        .await
         .iter()
         .map(|e| {
             (

@@ -4,6 +4,7 @@
 //! `routes!`, so the router and the OpenAPI document list the same
 //! operations; bodies are the types of this module and of [`views`].
 
+mod sso_audit;
 mod sso_preview;
 mod sso_roles;
 mod views;
@@ -88,7 +89,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(save_oidc))
         .routes(routes!(sso_enable))
         .routes(routes!(sso_disable))
-        .routes(routes!(sso_audit))
+        .routes(routes!(sso_audit::sso_audit))
         .routes(routes!(sso_domains, add_sso_domain))
         .routes(routes!(remove_sso_domain))
         .routes(routes!(revoke_sso_sessions))
@@ -1058,24 +1059,6 @@ async fn retire_saml_sp_keys(
         outcome: rotation_outcome(rotation),
         keys: sp_key_views(&app, &auth, &name).await?,
     })
-}
-
-/// SSO audit log, newest first (admin)
-#[utoipa::path(get, path = "/orgs/{org}/sso/audit", tag = "sso", params(("org" = String, Path, description = "Organization name")), security(("bearer" = []), ("session" = [])), responses((status = 200, description = "Audit entries", body = Vec<views::AuditEntry>)))]
-async fn sso_audit(auth: Auth, State(app): State<AppState>, Path(org): Path<String>) -> ApiResult {
-    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
-    let overview = app.hub.sso_overview(&admin).await?;
-    let entries: Vec<views::AuditEntry> = overview
-        .audit
-        .iter()
-        .map(|a| views::AuditEntry {
-            at: a.at.to_rfc3339(),
-            event: a.event.clone(),
-            actor_id: a.actor.map(|u| u.0),
-            detail: a.detail.clone(),
-        })
-        .collect();
-    ok(entries)
 }
 
 /// `POST /orgs/{org}/sso/saml`: the service's [`SamlSettingsInput`], field for

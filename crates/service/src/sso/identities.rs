@@ -3,6 +3,7 @@
 //! sign-in runs, and the admin's unlink and mapping settings.
 
 use super::role_mapping::RoleMapping;
+use super::AuditEvent;
 use super::{saml, AssertedSubject, OrgAdmin, SignInError, SsoIdentity, SsoRefusal};
 use crate::{Entity, Hub, Precondition, ServiceError, ServiceResult};
 use orgsso_core::{Role, Timestamp, Username};
@@ -150,23 +151,24 @@ impl Hub {
     ) -> ServiceResult<RoleSource> {
         match self.store.set_member_role(org.id, user.id, new).await {
             Ok(()) => {
-                self.audit(
-                    org,
-                    Some(user.id),
+                let event = AuditEvent::sign_in(
+                    user.id,
                     "sso.role_changed",
                     format!("{}: {old} → {new} ({cause})", user.username),
-                )
-                .await?;
+                );
+                self.record(org, role_facts(event, user, old, new, cause))
+                    .await?;
                 Ok(source)
             }
             Err(StoreError::LastAdmin) => {
-                self.audit(
-                    org,
-                    Some(user.id),
+                let event = AuditEvent::sign_in(
+                    user.id,
                     "sso.role_kept",
                     format!("{}: stays {old} instead of {new} ({cause}): they are the organization's last admin", user.username),
                 )
-                .await?;
+                .with("last_admin", true);
+                self.record(org, role_facts(event, user, old, new, cause))
+                    .await?;
                 Ok(RoleSource::Manual)
             }
             Err(e) => Err(e.into()),
@@ -271,8 +273,7 @@ impl Hub {
                 StoreError::NotFound => ServiceError::NotFound(Entity::SsoIdentity),
                 other => other.into(),
             })?;
-        self.audit(
-            org,
+        let event = AuditEvent::by_user(
             Some(admin.admin()),
             "sso.identity_unlinked",
             format!(
@@ -280,8 +281,20 @@ impl Hub {
                 linked.subject, linked.issuer
             ),
         )
-        .await
+        .target(username.as_str())
+        .with("issuer", linked.issuer.as_str())
+        .with("subject", linked.subject.as_str());
+        self.record(org, event).await
     }
+}
+
+/// The facts of a role the IdP's sign-in set (or could not set).
+fn role_facts(event: AuditEvent, user: &User, old: Role, new: Role, cause: &str) -> AuditEvent {
+    event
+        .target(user.username.as_str())
+        .with("role_before", old.as_str())
+        .with("role_after", new.as_str())
+        .with("cause", cause)
 }
 
 /// What the role mapping's path reads: OIDC, the claims (ID token and

@@ -4,6 +4,7 @@
 //! specifics live in their own modules.
 
 mod admin;
+pub mod audit;
 mod identities;
 pub use admin::OrgAdmin;
 pub use identities::SsoUserRow;
@@ -19,12 +20,12 @@ pub mod sp_keys;
 mod tests;
 
 use crate::{Caller, Entity, Hub, Precondition, ServiceError, ServiceResult};
+pub(crate) use audit::AuditEvent;
 use identities::{asserted_subject, identity_issuer};
 use orgsso_core::{Action, EmailDomain, FieldError, OrgName, SsoMode, Timestamp, UserId, Username};
 use orgsso_store::{
-    AuditEntry, NewAuditEntry, Org, OrgSso, RoleSource, SsoConfig, SsoConfigId, SsoDomain,
-    SsoOptions, SsoPrompt, SsoPurpose, SsoRequest, SsoSession, SsoSignIn, SsoTestOutcome,
-    StoreError, User,
+    AuditEntry, Org, OrgSso, RoleSource, SsoConfig, SsoConfigId, SsoDomain, SsoOptions, SsoPrompt,
+    SsoPurpose, SsoRequest, SsoSession, SsoSignIn, SsoTestOutcome, StoreError, User,
 };
 
 /// How long a browser may take at the IdP before its sign-in expires.
@@ -99,24 +100,16 @@ pub struct SsoStatus {
 }
 
 impl Hub {
+    /// Appends a user's successful action to the org's audit log.
     pub(crate) async fn audit(
         &self,
         org: &Org,
         actor: Option<UserId>,
-        event: &str,
+        event: &'static str,
         detail: String,
     ) -> ServiceResult<()> {
-        tracing::info!(org = %org.name, event, %detail, "sso audit");
-        self.store
-            .append_audit(NewAuditEntry {
-                org: org.id,
-                at: self.clock.now(),
-                actor,
-                event: event.to_owned(),
-                detail,
-            })
-            .await?;
-        Ok(())
+        self.record(org, AuditEvent::by_user(actor, event, detail))
+            .await
     }
 
     /// The org's SSO state (enabled, options), which anyone may know.
@@ -193,6 +186,7 @@ impl Hub {
         if mode == SsoMode::Off {
             return Err(FieldError::new("mode", "must be optional or enforced").into());
         }
+        let mode_before = self.store.org_sso(org.id).await?.mode;
         let record = self
             .store
             .sso_config(config)
@@ -224,13 +218,16 @@ impl Hub {
                 }
                 other => other.into(),
             })?;
-        self.audit(
-            org,
+        let event = AuditEvent::by_user(
             Some(admin.admin()),
             "sso.enabled",
             format!("SSO {mode} with configuration #{config}; every SSO session was ended"),
         )
-        .await
+        .target(format!("configuration #{config}"))
+        .with("mode", mode.as_str())
+        .with("mode_before", mode_before.as_str())
+        .with("config_id", config.0);
+        self.record(org, event).await
     }
 
     /// Turns SSO off. Already off, it changes nothing and records nothing.
@@ -240,13 +237,13 @@ impl Hub {
             return Ok(());
         }
         let ended = self.store.disable_sso(org.id).await?;
-        self.audit(
-            org,
+        let event = AuditEvent::by_user(
             Some(admin.admin()),
             "sso.disabled",
             format!("SSO disabled; {ended} SSO session(s) ended"),
         )
-        .await
+        .with("sessions_ended", ended);
+        self.record(org, event).await
     }
 
     /// Break-glass for the server operator (CLI): no admin session needed,
@@ -267,15 +264,16 @@ impl Hub {
             return Ok((org.name, None));
         }
         let ended = self.store.disable_sso(org.id).await?;
-        self.audit(
-            &org,
-            None,
+        let event = AuditEvent::by_operator(
             "sso.disabled",
             format!(
                 "SSO disabled by the server operator (break-glass); {ended} SSO session(s) ended; reason: {reason}"
             ),
         )
-        .await?;
+        .with("break_glass", true)
+        .with("reason", reason)
+        .with("sessions_ended", ended);
+        self.record(&org, event).await?;
         Ok((org.name, Some(ended)))
     }
 
@@ -359,13 +357,13 @@ impl Hub {
         self.store
             .add_sso_domain(org.id, domain.as_str(), self.clock.now())
             .await?;
-        self.audit(
-            org,
+        let event = AuditEvent::by_user(
             Some(admin.admin()),
             "sso.domain_added",
             format!("email domain {domain} added"),
         )
-        .await
+        .target(domain.as_str());
+        self.record(org, event).await
     }
 
     pub async fn remove_sso_domain(
@@ -381,13 +379,13 @@ impl Hub {
                 StoreError::NotFound => ServiceError::NotFound(Entity::Domain),
                 other => other.into(),
             })?;
-        self.audit(
-            org,
+        let event = AuditEvent::by_user(
             Some(admin.admin()),
             "sso.domain_removed",
             format!("email domain {domain} removed"),
         )
-        .await
+        .target(domain.as_str());
+        self.record(org, event).await
     }
 
     /// Ends the SSO sessions of one member (`Some`) or of everyone; returns how many.
@@ -409,13 +407,16 @@ impl Hub {
             None => (None, "every member".to_owned()),
         };
         let ended = self.store.revoke_sso_sessions(org.id, user).await?;
-        self.audit(
-            org,
+        let mut event = AuditEvent::by_user(
             Some(admin.admin()),
             "sso.sessions_revoked",
             format!("SSO sessions of {whose} revoked: {ended} ended"),
         )
-        .await?;
+        .with("sessions_ended", ended);
+        if let Some(username) = member {
+            event = event.target(username.as_str());
+        }
+        self.record(org, event).await?;
         Ok(ended)
     }
 
@@ -895,13 +896,28 @@ impl Hub {
             Ok(finished) => Ok(finished),
             Err(SignInError::Failed(err)) => Err(err),
             Err(SignInError::Refused(refusal)) => {
-                let detail = format!("{}: {}", refusal.code(), refusal.admin_detail());
-                self.audit(org, Some(user.id), "sso.login_failed", detail)
+                self.record(org, refusal_event("sso.login_failed", user, &refusal))
+                    .await?;
+                Err(ServiceError::SsoRefused(refusal))
+            }
+            Err(SignInError::TestRefused(refusal)) => {
+                self.record(org, refusal_event("sso.test_failed", user, &refusal))
                     .await?;
                 Err(ServiceError::SsoRefused(refusal))
             }
         }
     }
+}
+
+/// The audit entry of a refused sign-in: the stable code of the check that
+/// failed, and what exactly it found.
+fn refusal_event(event: &'static str, user: &User, refusal: &SsoRefusal) -> AuditEvent {
+    let detail = format!("{}: {}", refusal.code(), refusal.admin_detail());
+    AuditEvent::sign_in(user.id, event, detail)
+        .target(user.username.as_str())
+        .failed()
+        .with("code", refusal.code())
+        .with("check", refusal.admin_detail())
 }
 
 /// What a starting sign-in remembers until the IdP sends the browser back.

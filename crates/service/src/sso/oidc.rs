@@ -690,73 +690,79 @@ impl Hub {
         let Some(request) = self.take_sso_request(caller, org, state).await? else {
             return Err(SsoRefusal::StateMismatch.into());
         };
-        let config = self
-            .store
-            .sso_config(request.config)
-            .await?
-            .ok_or(ServiceError::NotFound(Entity::SsoConfiguration))?;
-        let Some(settings) = OidcSettings::from_config(&config) else {
-            return Err(Precondition::NotOidc.into());
-        };
-        if let Some(error) = params.get("error") {
-            let rejection = orgsso_oidc::callback_error(
-                error,
-                params.get("error_description").map(String::as_str),
-            );
-            return Err(SsoRefusal::OidcRejected(rejection).into());
-        }
-        let code = params.get("code").map(String::as_str).unwrap_or("");
-        if code.is_empty() || code.len() > 4096 {
-            return Err(SsoRefusal::MissingCode.into());
-        }
-        let provider_settings = self.provider_settings(org, &config, &settings)?;
-        let provider = self
-            .provider(org, &settings.issuer_url, false)
+        let purpose = request.purpose;
+        // Whatever refuses the answer from here on refuses the sign-in it was for.
+        let answer = async {
+            let config = self
+                .store
+                .sso_config(request.config)
+                .await?
+                .ok_or(ServiceError::NotFound(Entity::SsoConfiguration))?;
+            let Some(settings) = OidcSettings::from_config(&config) else {
+                return Err(Precondition::NotOidc.into());
+            };
+            if let Some(error) = params.get("error") {
+                let rejection = orgsso_oidc::callback_error(
+                    error,
+                    params.get("error_description").map(String::as_str),
+                );
+                return Err(SsoRefusal::OidcRejected(rejection).into());
+            }
+            let code = params.get("code").map(String::as_str).unwrap_or("");
+            if code.is_empty() || code.len() > 4096 {
+                return Err(SsoRefusal::MissingCode.into());
+            }
+            let provider_settings = self.provider_settings(org, &config, &settings)?;
+            let provider = self
+                .provider(org, &settings.issuer_url, false)
+                .await
+                .map_err(SsoRefusal::IdpUnreachable)?;
+            // RFC 9207: a code from another IdP this browser talks to must not be replayed here.
+            orgsso_oidc::check_callback_issuer(&provider, params.get("iss").map(String::as_str))
+                .map_err(SsoRefusal::OidcRejected)?;
+            let redirect_uri = RedirectUri::parse(&self.oidc_callback_url(&org.name))
+                .map_err(|_| Precondition::BadCallbackUrl)?;
+            let verifier = Secret::new(request.pkce_verifier.clone().unwrap_or_default());
+            let nonce = request.nonce.clone().unwrap_or_default();
+            let callback = orgsso_oidc::Callback {
+                redirect_uri: &redirect_uri,
+                code,
+                pkce_verifier: &verifier,
+                nonce: &nonce,
+            };
+            // Role mapping may read claims (`groups`) that only userinfo carries.
+            let always_userinfo = request.purpose == SsoPurpose::Login
+                && self.store.role_mapping(org.id).await?.is_some();
+            let http = self.http().await?;
+            let login = orgsso_oidc::complete_reading_userinfo(
+                http,
+                &provider,
+                &provider_settings,
+                callback,
+                self.clock.now(),
+                orgsso_oidc::DEFAULT_MAX_SKEW_S,
+                always_userinfo,
+            )
             .await
-            .map_err(SsoRefusal::IdpUnreachable)?;
-        // RFC 9207: a code from another IdP this browser talks to must not be replayed here.
-        orgsso_oidc::check_callback_issuer(&provider, params.get("iss").map(String::as_str))
             .map_err(SsoRefusal::OidcRejected)?;
-        let redirect_uri = RedirectUri::parse(&self.oidc_callback_url(&org.name))
-            .map_err(|_| Precondition::BadCallbackUrl)?;
-        let verifier = Secret::new(request.pkce_verifier.clone().unwrap_or_default());
-        let nonce = request.nonce.clone().unwrap_or_default();
-        let callback = orgsso_oidc::Callback {
-            redirect_uri: &redirect_uri,
-            code,
-            pkce_verifier: &verifier,
-            nonce: &nonce,
-        };
-        // Role mapping may read claims (`groups`) that only userinfo carries.
-        let always_userinfo = request.purpose == SsoPurpose::Login
-            && self.store.role_mapping(org.id).await?.is_some();
-        let http = self.http().await?;
-        let login = orgsso_oidc::complete_reading_userinfo(
-            http,
-            &provider,
-            &provider_settings,
-            callback,
-            self.clock.now(),
-            orgsso_oidc::DEFAULT_MAX_SKEW_S,
-            always_userinfo,
-        )
-        .await
-        .map_err(SsoRefusal::OidcRejected)?;
-        let identity = SsoIdentity {
-            subject: login.subject,
-            email: login.email.to_string(),
-            claims: login.claims,
-            session_not_on_or_after: None,
-        };
-        let finished = SignInFinished {
-            user,
-            org,
-            config: &config,
-            purpose: request.purpose,
-            return_to: &request.return_to,
-            hub_session_hash: &request.hub_session_hash,
-        };
-        self.complete_sso(caller, finished, identity).await
+            let identity = SsoIdentity {
+                subject: login.subject,
+                email: login.email.to_string(),
+                claims: login.claims,
+                session_not_on_or_after: None,
+            };
+            let finished = SignInFinished {
+                user,
+                org,
+                config: &config,
+                purpose: request.purpose,
+                return_to: &request.return_to,
+                hub_session_hash: &request.hub_session_hash,
+            };
+            self.complete_sso(caller, finished, identity).await
+        }
+        .await;
+        answer.map_err(|e| e.during(purpose))
     }
 }
 

@@ -6,7 +6,7 @@
 
 use crate::{Precondition, ServiceError};
 use orgsso_core::{Denied, OrgName, Username};
-use orgsso_store::{SsoConfigId, StoreError};
+use orgsso_store::{SsoConfigId, SsoPurpose, StoreError};
 
 /// The generic answer when the IdP's response failed a protocol check; the
 /// admin sees which one.
@@ -231,7 +231,20 @@ impl std::fmt::Display for SsoRefusal {
 #[derive(Debug)]
 pub(crate) enum SignInError {
     Refused(SsoRefusal),
+    /// A refusal of an admin's test round trip: the test failed, which the
+    /// audit log keeps apart from members' refused sign-ins.
+    TestRefused(SsoRefusal),
     Failed(ServiceError),
+}
+
+impl SignInError {
+    /// The same error, known now to end a sign-in for `purpose`.
+    pub(crate) fn during(self, purpose: SsoPurpose) -> Self {
+        match (self, purpose) {
+            (Self::Refused(refusal), SsoPurpose::Test) => Self::TestRefused(refusal),
+            (other, _) => other,
+        }
+    }
 }
 
 impl From<SsoRefusal> for SignInError {

@@ -469,70 +469,75 @@ impl Hub {
                 (config, SsoPurpose::Login, String::new(), None)
             }
         };
-        let Some(settings) = SamlSettings::from_config(&config) else {
-            return Err(Precondition::NotSaml.into());
-        };
-        let now = self.clock.now();
-        let decryption_keys = self.saml_decryption_keys(org).await?;
-        let assertion = match self
-            .verify_saml(
+        // Whatever refuses the answer from here on refuses the sign-in it was for.
+        let answer = async {
+            let Some(settings) = SamlSettings::from_config(&config) else {
+                return Err(Precondition::NotSaml.into());
+            };
+            let now = self.clock.now();
+            let decryption_keys = self.saml_decryption_keys(org).await?;
+            let assertion = match self
+                .verify_saml(
+                    org,
+                    &settings,
+                    decryption_keys,
+                    saml_response,
+                    expected_irt,
+                    now,
+                )
+                .await
+            {
+                Ok(a) => a,
+                Err(refusal) => {
+                    self.store
+                        .put_failed_response(org.id, saml_response, now)
+                        .await?;
+                    return Err(refusal.into());
+                }
+            };
+            let keep_until = assertion
+                .not_on_or_after
+                .plus_seconds(i64::from(orgsso_saml::DEFAULT_CLOCK_SKEW_S));
+            if !self
+                .store
+                .remember_assertion(&assertion.issuer, &assertion.assertion_id, keep_until, now)
+                .await?
+            {
+                return Err(SsoRefusal::Replayed {
+                    assertion_id: assertion.assertion_id,
+                    issuer: assertion.issuer,
+                }
+                .into());
+            }
+            let identity = SsoIdentity {
+                subject: assertion.name_id.clone(),
+                email: assertion.email.to_lowercase(),
+                claims: serde_json::json!({
+                    "name_id": assertion.name_id,
+                    "name_id_format": assertion.name_id_format,
+                    "session_index": assertion.session_index,
+                    "issuer": assertion.issuer,
+                    "attributes": assertion.attributes,
+                }),
+                session_not_on_or_after: assertion.session_not_on_or_after,
+            };
+            // The browser that finishes is the one the session belongs to: for
+            // an SP-initiated sign-in, the one that started it (checked above).
+            let Some(hub_session) = caller.session.as_ref() else {
+                return Err(orgsso_core::Denied::LoginRequired.into());
+            };
+            let finished = SignInFinished {
+                user,
                 org,
-                &settings,
-                decryption_keys,
-                saml_response,
-                expected_irt,
-                now,
-            )
-            .await
-        {
-            Ok(a) => a,
-            Err(refusal) => {
-                self.store
-                    .put_failed_response(org.id, saml_response, now)
-                    .await?;
-                return Err(refusal.into());
-            }
-        };
-        let keep_until = assertion
-            .not_on_or_after
-            .plus_seconds(i64::from(orgsso_saml::DEFAULT_CLOCK_SKEW_S));
-        if !self
-            .store
-            .remember_assertion(&assertion.issuer, &assertion.assertion_id, keep_until, now)
-            .await?
-        {
-            return Err(SsoRefusal::Replayed {
-                assertion_id: assertion.assertion_id,
-                issuer: assertion.issuer,
-            }
-            .into());
+                config: &config,
+                purpose,
+                return_to: &return_to,
+                hub_session_hash: &hub_session.id_hash,
+            };
+            self.complete_sso(caller, finished, identity).await
         }
-        let identity = SsoIdentity {
-            subject: assertion.name_id.clone(),
-            email: assertion.email.to_lowercase(),
-            claims: serde_json::json!({
-                "name_id": assertion.name_id,
-                "name_id_format": assertion.name_id_format,
-                "session_index": assertion.session_index,
-                "issuer": assertion.issuer,
-                "attributes": assertion.attributes,
-            }),
-            session_not_on_or_after: assertion.session_not_on_or_after,
-        };
-        // The browser that finishes is the one the session belongs to: for
-        // an SP-initiated sign-in, the one that started it (checked above).
-        let Some(hub_session) = caller.session.as_ref() else {
-            return Err(orgsso_core::Denied::LoginRequired.into());
-        };
-        let finished = SignInFinished {
-            user,
-            org,
-            config: &config,
-            purpose,
-            return_to: &return_to,
-            hub_session_hash: &hub_session.id_hash,
-        };
-        self.complete_sso(caller, finished, identity).await
+        .await;
+        answer.map_err(|e| e.during(purpose))
     }
 
     async fn verify_saml(

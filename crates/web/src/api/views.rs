@@ -251,16 +251,6 @@ pub struct SavedConfig {
     pub next: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct AuditEntry {
-    #[schema(format = DateTime)]
-    pub at: String,
-    pub event: String,
-    #[schema(required = true)]
-    pub actor_id: Option<i64>,
-    pub detail: String,
-}
-
 /// The organization's SSO: state, what to register at the IdP, the newest
 /// configuration and who holds an SSO session.
 #[derive(Serialize, ToSchema)]
