@@ -2,8 +2,8 @@
 //! always keeps at least one admin.
 
 use crate::error::db;
+use crate::error::found;
 use crate::rows::{self, org_columns};
-use crate::users::found;
 use crate::PostgresStore;
 use async_trait::async_trait;
 use orgsso_core::{OrgId, OrgName, Role, Timestamp, UserId};

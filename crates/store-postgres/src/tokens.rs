@@ -1,8 +1,8 @@
 //! Access tokens, stored and looked up only by their SHA-256.
 
 use crate::error::db;
+use crate::error::found;
 use crate::rows::{self, token_columns};
-use crate::users::found;
 use crate::PostgresStore;
 use async_trait::async_trait;
 use orgsso_core::{Timestamp, TokenId, UserId};

@@ -1,6 +1,6 @@
 //! Users, their email addresses and email verification tokens.
 
-use crate::error::db;
+use crate::error::{db, found};
 use crate::rows::{self, email_columns, user_columns};
 use crate::PostgresStore;
 use async_trait::async_trait;
@@ -273,14 +273,5 @@ impl UserStore for PostgresStore {
         Ok(taken
             .filter(|&(_, expires_at)| now.unix() < expires_at)
             .map(|(email, _)| EmailId(email)))
-    }
-}
-
-/// An update or delete that matched no row names something that does not exist.
-pub(crate) fn found(rows_affected: u64) -> StoreResult<()> {
-    if rows_affected == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
     }
 }

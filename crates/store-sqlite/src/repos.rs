@@ -1,8 +1,8 @@
 //! Repositories and the owner namespace they live in, and the mail outbox.
 
 use crate::error::db;
+use crate::error::found;
 use crate::rows::{self, mail_columns, repo_columns};
-use crate::users::found;
 use crate::SqliteStore;
 use async_trait::async_trait;
 use orgsso_core::{RepoId, RepoKind, RepoName, Timestamp, Visibility};

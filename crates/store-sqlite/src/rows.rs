@@ -1,46 +1,7 @@
-//! Rows to records: every text column is parsed with the domain parser, and
-//! a value that does not parse is reported as corrupt data, never a panic.
+//! The column lists of the queries not yet shared; the records are decoded
+//! by `orgsso_store_sql::rows`.
 
-use crate::error::{corrupt, db};
-use orgsso_core::{
-    Email, EmailId, OrgId, OrgName, RepoId, RepoKind, RepoName, Role, SsoMode, Timestamp, TokenId,
-    TokenScope, UserId, Username, Visibility,
-};
-use orgsso_store::{
-    AccessToken, AuditEntry, EmailRecord, Member, Org, OrgSso, OutboxMail, Owner, Repo,
-    SessionRecord, SsoConfig, SsoConfigId, SsoDomain, SsoPrompt, SsoProtocol, SsoPurpose,
-    SsoRequest, SsoSession, StoreResult, User, ViewerInOrg,
-};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite};
-
-pub(crate) fn get<'r, T>(row: &'r SqliteRow, column: &'static str) -> StoreResult<T>
-where
-    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
-{
-    row.try_get(column).map_err(db)
-}
-
-pub(crate) fn parsed<T, E>(
-    row: &SqliteRow,
-    column: &'static str,
-    parse: impl FnOnce(&str) -> Result<T, E>,
-) -> StoreResult<T> {
-    let raw: String = get(row, column)?;
-    parse(&raw).map_err(|_| corrupt(column, raw))
-}
-
-fn time(row: &SqliteRow, column: &'static str) -> StoreResult<Timestamp> {
-    Ok(Timestamp::from_unix(get(row, column)?))
-}
-
-fn maybe_time(row: &SqliteRow, column: &'static str) -> StoreResult<Option<Timestamp>> {
-    Ok(get::<Option<i64>>(row, column)?.map(Timestamp::from_unix))
-}
-
-pub(crate) fn role(row: &SqliteRow, column: &'static str) -> StoreResult<Role> {
-    parsed(row, column, str::parse::<Role>)
-}
+pub(crate) use orgsso_store_sql::rows::*;
 
 macro_rules! user_columns {
     () => {
@@ -49,32 +10,12 @@ macro_rules! user_columns {
 }
 pub(crate) use user_columns;
 
-pub(crate) fn user(row: &SqliteRow) -> StoreResult<User> {
-    Ok(User {
-        id: UserId(get(row, "id")?),
-        username: parsed(row, "username", Username::parse)?,
-        display_name: get(row, "display_name")?,
-        created_at: time(row, "created_at")?,
-    })
-}
-
 macro_rules! email_columns {
     () => {
         "id, user_id, address, verified_at, is_primary, created_at"
     };
 }
 pub(crate) use email_columns;
-
-pub(crate) fn email(row: &SqliteRow) -> StoreResult<EmailRecord> {
-    Ok(EmailRecord {
-        id: EmailId(get(row, "id")?),
-        user: UserId(get(row, "user_id")?),
-        address: parsed(row, "address", Email::parse)?,
-        verified_at: maybe_time(row, "verified_at")?,
-        primary: get(row, "is_primary")?,
-        created_at: time(row, "created_at")?,
-    })
-}
 
 macro_rules! session_columns {
     () => {
@@ -83,16 +24,6 @@ macro_rules! session_columns {
 }
 pub(crate) use session_columns;
 
-pub(crate) fn session(row: &SqliteRow) -> StoreResult<SessionRecord> {
-    Ok(SessionRecord {
-        id_hash: get(row, "id_hash")?,
-        user: UserId(get(row, "user_id")?),
-        csrf_token: get(row, "csrf_token")?,
-        created_at: time(row, "created_at")?,
-        expires_at: time(row, "expires_at")?,
-    })
-}
-
 macro_rules! token_columns {
     () => {
         "id, user_id, name, scope, created_at, last_used_at"
@@ -100,60 +31,12 @@ macro_rules! token_columns {
 }
 pub(crate) use token_columns;
 
-pub(crate) fn token(row: &SqliteRow) -> StoreResult<AccessToken> {
-    Ok(AccessToken {
-        id: TokenId(get(row, "id")?),
-        user: UserId(get(row, "user_id")?),
-        name: get(row, "name")?,
-        scope: parsed(row, "scope", TokenScope::parse)?,
-        created_at: time(row, "created_at")?,
-        last_used_at: maybe_time(row, "last_used_at")?,
-    })
-}
-
 macro_rules! org_columns {
     () => {
         "id, name, display_name, default_role, created_at"
     };
 }
 pub(crate) use org_columns;
-
-pub(crate) fn org(row: &SqliteRow) -> StoreResult<Org> {
-    Ok(Org {
-        id: OrgId(get(row, "id")?),
-        name: parsed(row, "name", OrgName::parse)?,
-        display_name: get(row, "display_name")?,
-        default_role: role(row, "default_role")?,
-        created_at: time(row, "created_at")?,
-    })
-}
-
-/// Expects `user_id, username, display_name, role, created_at`.
-pub(crate) fn member(row: &SqliteRow) -> StoreResult<Member> {
-    Ok(Member {
-        user: UserId(get(row, "user_id")?),
-        username: parsed(row, "username", Username::parse)?,
-        display_name: get(row, "display_name")?,
-        role: role(row, "role")?,
-        joined_at: time(row, "created_at")?,
-    })
-}
-
-/// Expects `user_id, org_id` of a namespace or `owner_user_id, owner_org_id` of a repo.
-pub(crate) fn owner(
-    row: &SqliteRow,
-    user_column: &'static str,
-    org_column: &'static str,
-) -> StoreResult<Owner> {
-    match (
-        get::<Option<i64>>(row, user_column)?,
-        get::<Option<i64>>(row, org_column)?,
-    ) {
-        (Some(user), None) => Ok(Owner::User(UserId(user))),
-        (None, Some(org)) => Ok(Owner::Org(OrgId(org))),
-        (user, org) => Err(corrupt(user_column, format!("user {user:?}, org {org:?}"))),
-    }
-}
 
 macro_rules! repo_columns {
     () => {
@@ -163,37 +46,12 @@ macro_rules! repo_columns {
 }
 pub(crate) use repo_columns;
 
-pub(crate) fn repo(row: &SqliteRow) -> StoreResult<Repo> {
-    Ok(Repo {
-        id: RepoId(get(row, "id")?),
-        owner: owner(row, "owner_user_id", "owner_org_id")?,
-        owner_name: get(row, "owner_name")?,
-        kind: parsed(row, "kind", RepoKind::parse)?,
-        name: parsed(row, "name", RepoName::parse)?,
-        visibility: parsed(row, "visibility", Visibility::parse)?,
-        readme: get(row, "readme")?,
-        created_by: get::<Option<i64>>(row, "created_by")?.map(UserId),
-        created_at: time(row, "created_at")?,
-        updated_at: time(row, "updated_at")?,
-    })
-}
-
 macro_rules! mail_columns {
     () => {
         "id, to_addr, subject, body, created_at"
     };
 }
 pub(crate) use mail_columns;
-
-pub(crate) fn mail(row: &SqliteRow) -> StoreResult<OutboxMail> {
-    Ok(OutboxMail {
-        id: get(row, "id")?,
-        to: get(row, "to_addr")?,
-        subject: get(row, "subject")?,
-        body: get(row, "body")?,
-        created_at: time(row, "created_at")?,
-    })
-}
 
 macro_rules! sso_config_columns {
     () => {
@@ -203,22 +61,6 @@ macro_rules! sso_config_columns {
 }
 pub(crate) use sso_config_columns;
 
-pub(crate) fn sso_config(row: &SqliteRow) -> StoreResult<SsoConfig> {
-    Ok(SsoConfig {
-        id: SsoConfigId(get(row, "id")?),
-        org: OrgId(get(row, "org_id")?),
-        protocol: parsed(row, "protocol", |raw| SsoProtocol::parse(raw).ok_or(()))?,
-        settings: get(row, "settings")?,
-        secret_ciphertext: get(row, "secret_ciphertext")?,
-        created_by: get::<Option<i64>>(row, "created_by")?.map(UserId),
-        created_at: time(row, "created_at")?,
-        tested_at: maybe_time(row, "tested_at")?,
-        test_result: get(row, "test_result")?,
-        tested_by: get::<Option<i64>>(row, "tested_by")?.map(UserId),
-        tested_identity_matches: get(row, "tested_identity_matches")?,
-    })
-}
-
 macro_rules! org_sso_columns {
     () => {
         "org_id, enabled, enforced, active_config_id, session_ttl_s, allow_idp_initiated, \
@@ -226,39 +68,6 @@ macro_rules! org_sso_columns {
     };
 }
 pub(crate) use org_sso_columns;
-
-pub(crate) fn org_sso(row: &SqliteRow) -> StoreResult<OrgSso> {
-    Ok(OrgSso {
-        org: OrgId(get(row, "org_id")?),
-        mode: sso_mode(get(row, "enabled")?, get(row, "enforced")?),
-        active_config: get::<Option<i64>>(row, "active_config_id")?.map(SsoConfigId),
-        session_ttl_s: get(row, "session_ttl_s")?,
-        allow_idp_initiated: get(row, "allow_idp_initiated")?,
-        jit_membership: get(row, "jit_membership")?,
-    })
-}
-
-/// The mode from its two columns: `enabled` switches SSO on, `enforced` says how.
-pub(crate) fn sso_mode(enabled: bool, enforced: bool) -> SsoMode {
-    match (enabled, enforced) {
-        (false, _) => SsoMode::Off,
-        (true, false) => SsoMode::Optional,
-        (true, true) => SsoMode::Enforced,
-    }
-}
-
-pub(crate) fn sso_session(row: &SqliteRow) -> StoreResult<SsoSession> {
-    Ok(SsoSession {
-        hub_session_hash: get(row, "hub_session_hash")?,
-        user: UserId(get(row, "user_id")?),
-        org: OrgId(get(row, "org_id")?),
-        config: SsoConfigId(get(row, "config_id")?),
-        subject: get(row, "subject")?,
-        email: get(row, "email")?,
-        created_at: time(row, "created_at")?,
-        expires_at: time(row, "expires_at")?,
-    })
-}
 
 macro_rules! sso_request_columns {
     () => {
@@ -268,73 +77,9 @@ macro_rules! sso_request_columns {
 }
 pub(crate) use sso_request_columns;
 
-pub(crate) fn sso_request(row: &SqliteRow) -> StoreResult<SsoRequest> {
-    Ok(SsoRequest {
-        handle_hash: get(row, "handle_hash")?,
-        hub_session_hash: get(row, "hub_session_hash")?,
-        user: UserId(get(row, "user_id")?),
-        org: OrgId(get(row, "org_id")?),
-        config: SsoConfigId(get(row, "config_id")?),
-        purpose: parsed(row, "purpose", |raw| SsoPurpose::parse(raw).ok_or(()))?,
-        return_to: get(row, "return_to")?,
-        nonce: get(row, "nonce")?,
-        pkce_verifier: get(row, "pkce_verifier")?,
-        saml_request_id: get(row, "saml_request_id")?,
-        created_at: time(row, "created_at")?,
-        expires_at: time(row, "expires_at")?,
-        cancelled: get(row, "cancelled")?,
-    })
-}
-
 macro_rules! audit_columns {
     () => {
         "id, org_id, at, actor_id, event, detail"
     };
 }
 pub(crate) use audit_columns;
-
-pub(crate) fn audit(row: &SqliteRow) -> StoreResult<AuditEntry> {
-    Ok(AuditEntry {
-        id: get(row, "id")?,
-        org: OrgId(get(row, "org_id")?),
-        at: time(row, "at")?,
-        actor: get::<Option<i64>>(row, "actor_id")?.map(UserId),
-        event: get(row, "event")?,
-        detail: get(row, "detail")?,
-    })
-}
-
-/// Expects `response, at`.
-pub(crate) fn failed_response(row: &SqliteRow) -> StoreResult<(String, Timestamp)> {
-    Ok((get(row, "response")?, time(row, "at")?))
-}
-
-pub(crate) fn viewer_in_org(row: &SqliteRow) -> StoreResult<ViewerInOrg> {
-    let role = match get::<Option<String>>(row, "role")? {
-        Some(raw) => Some(
-            raw.parse::<Role>()
-                .map_err(|_| corrupt("memberships.role", raw))?,
-        ),
-        None => None,
-    };
-    Ok(ViewerInOrg {
-        role,
-        mode: sso_mode(get(row, "enabled")?, get(row, "enforced")?),
-        in_domain: get(row, "in_domain")?,
-        live_session: get(row, "live_session")?,
-    })
-}
-
-pub(crate) fn sso_domain(row: &SqliteRow) -> StoreResult<SsoDomain> {
-    Ok(SsoDomain {
-        domain: get(row, "domain")?,
-        verified_accounts: get(row, "verified_accounts")?,
-    })
-}
-
-pub(crate) fn sso_prompt(row: &SqliteRow) -> StoreResult<SsoPrompt> {
-    Ok(SsoPrompt {
-        org: parsed(row, "name", OrgName::parse)?,
-        mode: sso_mode(true, get(row, "enforced")?),
-    })
-}

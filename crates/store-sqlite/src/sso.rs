@@ -5,17 +5,17 @@
 //! the org's sessions and pending sign-ins in the same `BEGIN IMMEDIATE`.
 
 use crate::error::db;
+use crate::error::found;
 use crate::rows::{self, audit_columns, org_sso_columns, sso_config_columns, sso_request_columns};
-use crate::users::found;
 use crate::SqliteStore;
 use async_trait::async_trait;
 use orgsso_core::{OrgId, OrgName, SsoMode, Timestamp, UserId};
 use orgsso_store::{
-    AuditEntry, NewAuditEntry, NewSpKey, NewSsoConfig, OrgSso, SpKey, SpKeyUse, SsoConfig,
-    SsoConfigId, SsoDomain, SsoOptions, SsoPrompt, SsoRequest, SsoSession, SsoStore,
-    SsoTestOutcome, StoreError, StoreResult, ViewerInOrg,
+    AuditEntry, NewAuditEntry, NewSpKey, NewSsoConfig, OrgSso, SpKey, SsoConfig, SsoConfigId,
+    SsoDomain, SsoOptions, SsoPrompt, SsoRequest, SsoSession, SsoStore, SsoTestOutcome, StoreError,
+    StoreResult, ViewerInOrg,
 };
-use orgsso_store::{RoleSource, SsoIdentityRecord, SsoSignIn, SsoUserEntry, StoredRoleMapping};
+use orgsso_store::{SsoIdentityRecord, SsoSignIn, SsoUserEntry, StoredRoleMapping};
 
 macro_rules! sso_identity_columns {
     () => {
@@ -541,7 +541,7 @@ impl SsoStore for SqliteStore {
         .await
         .map_err(db)?
         .iter()
-        .map(sp_key)
+        .map(rows::sp_key)
         .collect()
     }
 
@@ -641,7 +641,7 @@ impl SsoStore for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?
-        .map(|row| sso_identity_row(&row))
+        .map(|row| rows::sso_identity(&row))
         .transpose()
     }
 
@@ -662,7 +662,7 @@ impl SsoStore for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?
-        .map(|row| sso_identity_row(&row))
+        .map(|row| rows::sso_identity(&row))
         .transpose()
     }
 
@@ -677,7 +677,7 @@ impl SsoStore for SqliteStore {
         .await
         .map_err(db)?
         .iter()
-        .map(sso_identity_row)
+        .map(rows::sso_identity)
         .collect()
     }
 
@@ -698,7 +698,7 @@ impl SsoStore for SqliteStore {
         .await
         .map_err(db)?
         .iter()
-        .map(sso_user_row)
+        .map(rows::sso_user)
         .collect()
     }
 
@@ -798,40 +798,6 @@ impl SsoStore for SqliteStore {
     }
 }
 
-/// A row of `sso_users_of_org`: the user, their membership role if any,
-/// and the identity columns, all `NULL` without an identity.
-fn sso_user_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<SsoUserEntry> {
-    let linked = rows::get::<Option<i64>>(row, "user_id")?.is_some();
-    let member_role = match rows::get::<Option<String>>(row, "member_role")? {
-        Some(_) => Some(rows::role(row, "member_role")?),
-        None => None,
-    };
-    Ok(SsoUserEntry {
-        user: UserId(rows::get(row, "uid")?),
-        username: rows::parsed(row, "username", orgsso_core::Username::parse)?,
-        member_role,
-        identity: if linked {
-            Some(sso_identity_row(row)?)
-        } else {
-            None
-        },
-    })
-}
-
-fn sso_identity_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<SsoIdentityRecord> {
-    Ok(SsoIdentityRecord {
-        org: OrgId(rows::get(row, "org_id")?),
-        user: UserId(rows::get(row, "user_id")?),
-        issuer: rows::get(row, "issuer")?,
-        subject: rows::get(row, "subject")?,
-        email: rows::get(row, "email")?,
-        first_login_at: Timestamp::from_unix(rows::get(row, "first_login_at")?),
-        last_login_at: Timestamp::from_unix(rows::get(row, "last_login_at")?),
-        role: rows::role(row, "role")?,
-        role_source: rows::parsed(row, "role_source", |raw| RoleSource::parse(raw).ok_or(()))?,
-    })
-}
-
 /// Ends the org's SSO sessions and cancels its pending sign-ins: what
 /// started under the old SSO state cannot finish under the new one.
 async fn end_sessions_and_sign_ins(
@@ -850,19 +816,6 @@ async fn end_sessions_and_sign_ins(
         .await
         .map_err(db)?;
     Ok(ended)
-}
-
-fn sp_key(row: &sqlx::sqlite::SqliteRow) -> StoreResult<SpKey> {
-    let usage: String = rows::get(row, "usage")?;
-    Ok(SpKey {
-        org: OrgId(rows::get(row, "org_id")?),
-        usage: SpKeyUse::parse(&usage)
-            .ok_or_else(|| crate::error::corrupt("sp_keys.usage", usage))?,
-        current: rows::get(row, "current")?,
-        private_key_ciphertext: rows::get(row, "private_key_ciphertext")?,
-        certificate_pem: rows::get(row, "certificate_pem")?,
-        created_at: Timestamp::from_unix(rows::get(row, "created_at")?),
-    })
 }
 
 #[cfg(test)]
