@@ -17,20 +17,6 @@ macro_rules! email_columns {
 }
 pub(crate) use email_columns;
 
-macro_rules! session_columns {
-    () => {
-        "id_hash, user_id, csrf_token, created_at, expires_at"
-    };
-}
-pub(crate) use session_columns;
-
-macro_rules! token_columns {
-    () => {
-        "id, user_id, name, scope, created_at, last_used_at"
-    };
-}
-pub(crate) use token_columns;
-
 macro_rules! org_columns {
     () => {
         "id, name, display_name, default_role, created_at"
