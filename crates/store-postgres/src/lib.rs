@@ -12,7 +12,6 @@ use sqlx::{Connection, PgConnection, Postgres, Row, Transaction};
 /// may have stored in another form than the canonical one.
 const NON_ASCII_EMAILS: &str =
     "SELECT id, address FROM emails WHERE octet_length(address) <> char_length(address)";
-const UPDATE_EMAIL_ADDRESS: &str = "UPDATE emails SET address = $1 WHERE id = $2";
 use std::str::FromStr;
 
 mod error;
@@ -96,7 +95,7 @@ impl PostgresStore {
             let Some(canonical) = orgsso_store::canonical_rewrite(id, &address) else {
                 continue;
             };
-            let updated = sqlx::query(UPDATE_EMAIL_ADDRESS)
+            let updated = sqlx::query(orgsso_store_sql::users::SET_EMAIL_ADDRESS)
                 .bind(canonical.as_str())
                 .bind(id)
                 .execute(&self.pool)

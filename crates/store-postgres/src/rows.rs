@@ -3,20 +3,6 @@
 
 pub(crate) use orgsso_store_sql::rows::*;
 
-macro_rules! user_columns {
-    () => {
-        "id, username, display_name, created_at"
-    };
-}
-pub(crate) use user_columns;
-
-macro_rules! email_columns {
-    () => {
-        "id, user_id, address, verified_at, is_primary, created_at"
-    };
-}
-pub(crate) use email_columns;
-
 macro_rules! org_columns {
     () => {
         "id, name, display_name, default_role, created_at"

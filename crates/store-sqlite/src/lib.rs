@@ -13,7 +13,6 @@ use sqlx::{Row, Sqlite, Transaction};
 /// may have stored in another form than the canonical one.
 const NON_ASCII_EMAILS: &str =
     "SELECT id, address FROM emails WHERE length(CAST(address AS BLOB)) <> length(address)";
-const UPDATE_EMAIL_ADDRESS: &str = "UPDATE emails SET address = ? WHERE id = ?";
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -80,7 +79,7 @@ impl SqliteStore {
             let Some(canonical) = orgsso_store::canonical_rewrite(id, &address) else {
                 continue;
             };
-            let updated = sqlx::query(UPDATE_EMAIL_ADDRESS)
+            let updated = sqlx::query(orgsso_store_sql::users::SET_EMAIL_ADDRESS)
                 .bind(canonical.as_str())
                 .bind(id)
                 .execute(&self.pool)

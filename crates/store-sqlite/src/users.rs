@@ -1,43 +1,38 @@
 //! Users, their email addresses and email verification tokens.
 
 use crate::error::{db, found};
-use crate::rows::{self, email_columns, user_columns};
+use crate::rows;
 use crate::SqliteStore;
 use async_trait::async_trait;
 use orgsso_core::{Email, EmailId, Timestamp, UserId, Username};
 use orgsso_store::{EmailRecord, NewUser, StoreError, StoreResult, User, UserStore};
+use orgsso_store_sql::users as sql;
 
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn create_user(&self, new: NewUser) -> StoreResult<(User, EmailRecord)> {
         let mut tx = self.write_tx().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (username, display_name, password_hash, created_at) \
-             VALUES (?, ?, ?, ?) RETURNING id",
-        )
-        .bind(new.username.as_str())
-        .bind(&new.display_name)
-        .bind(&new.password_hash)
-        .bind(new.now.unix())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        sqlx::query("INSERT INTO namespaces (name, user_id) VALUES (?, ?)")
+        let id: i64 = sqlx::query_scalar(sql::INSERT)
+            .bind(new.username.as_str())
+            .bind(&new.display_name)
+            .bind(&new.password_hash)
+            .bind(new.now.unix())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query(sql::INSERT_NAMESPACE)
             .bind(new.username.as_str())
             .bind(id)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        let email_id: i64 = sqlx::query_scalar(
-            "INSERT INTO emails (user_id, address, verified_at, is_primary, created_at) \
-             VALUES (?, ?, NULL, 1, ?) RETURNING id",
-        )
-        .bind(id)
-        .bind(new.email.as_str())
-        .bind(new.now.unix())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
+        let email_id: i64 = sqlx::query_scalar(sql::INSERT_PRIMARY_EMAIL)
+            .bind(id)
+            .bind(new.email.as_str())
+            .bind(new.now.unix())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
         tx.commit().await.map_err(db)?;
 
         let user = User {
@@ -58,49 +53,37 @@ impl UserStore for SqliteStore {
     }
 
     async fn user_by_id(&self, id: UserId) -> StoreResult<Option<User>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE id = ?"
-        ))
-        .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?
-        .map(|row| rows::user(&row))
-        .transpose()
+        sqlx::query(sql::BY_ID)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .map(|row| rows::user(&row))
+            .transpose()
     }
 
     async fn user_by_username(&self, username: &Username) -> StoreResult<Option<User>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE username = ?"
-        ))
-        .bind(username.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?
-        .map(|row| rows::user(&row))
-        .transpose()
+        sqlx::query(sql::BY_USERNAME)
+            .bind(username.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .map(|row| rows::user(&row))
+            .transpose()
     }
 
     async fn list_users(&self) -> StoreResult<Vec<User>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users ORDER BY username"
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(rows::user)
-        .collect()
+        sqlx::query(sql::ALL)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(rows::user)
+            .collect()
     }
 
     async fn password_hash(&self, id: UserId) -> StoreResult<Option<String>> {
-        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
+        sqlx::query_scalar(sql::PASSWORD_HASH)
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await
@@ -108,7 +91,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn set_password_hash(&self, id: UserId, hash: &str) -> StoreResult<()> {
-        let done = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        let done = sqlx::query(sql::SET_PASSWORD_HASH)
             .bind(hash)
             .bind(id.0)
             .execute(&self.pool)
@@ -118,7 +101,7 @@ impl UserStore for SqliteStore {
     }
 
     async fn set_display_name(&self, id: UserId, display_name: &str) -> StoreResult<()> {
-        let done = sqlx::query("UPDATE users SET display_name = ? WHERE id = ?")
+        let done = sqlx::query(sql::SET_DISPLAY_NAME)
             .bind(display_name)
             .bind(id.0)
             .execute(&self.pool)
@@ -128,32 +111,24 @@ impl UserStore for SqliteStore {
     }
 
     async fn emails_of(&self, user: UserId) -> StoreResult<Vec<EmailRecord>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            email_columns!(),
-            " FROM emails WHERE user_id = ? ORDER BY id"
-        ))
-        .bind(user.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(rows::email)
-        .collect()
+        sqlx::query(sql::EMAILS_OF)
+            .bind(user.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(rows::email)
+            .collect()
     }
 
     async fn email_by_address(&self, address: &Email) -> StoreResult<Option<EmailRecord>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            email_columns!(),
-            " FROM emails WHERE address = ?"
-        ))
-        .bind(address.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?
-        .map(|row| rows::email(&row))
-        .transpose()
+        sqlx::query(sql::EMAIL_BY_ADDRESS)
+            .bind(address.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .map(|row| rows::email(&row))
+            .transpose()
     }
 
     async fn add_email(
@@ -162,65 +137,56 @@ impl UserStore for SqliteStore {
         address: &Email,
         now: Timestamp,
     ) -> StoreResult<EmailRecord> {
-        let row = sqlx::query(concat!(
-            "INSERT INTO emails (user_id, address, verified_at, is_primary, created_at) \
-             VALUES (?, ?, NULL, 0, ?) RETURNING ",
-            email_columns!()
-        ))
-        .bind(user.0)
-        .bind(address.as_str())
-        .bind(now.unix())
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
+        let row = sqlx::query(sql::INSERT_EMAIL)
+            .bind(user.0)
+            .bind(address.as_str())
+            .bind(now.unix())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
         rows::email(&row)
     }
 
     async fn remove_email(&self, user: UserId, email: EmailId) -> StoreResult<()> {
-        let done =
-            sqlx::query("DELETE FROM emails WHERE id = ? AND user_id = ? AND is_primary = 0")
-                .bind(email.0)
-                .bind(user.0)
-                .execute(&self.pool)
-                .await
-                .map_err(db)?;
+        let done = sqlx::query(sql::DELETE_EMAIL)
+            .bind(email.0)
+            .bind(user.0)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
         found(done.rows_affected())
     }
 
     async fn mark_email_verified(&self, email: EmailId, now: Timestamp) -> StoreResult<()> {
-        let done =
-            sqlx::query("UPDATE emails SET verified_at = COALESCE(verified_at, ?) WHERE id = ?")
-                .bind(now.unix())
-                .bind(email.0)
-                .execute(&self.pool)
-                .await
-                .map_err(db)?;
+        let done = sqlx::query(sql::MARK_EMAIL_VERIFIED)
+            .bind(now.unix())
+            .bind(email.0)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
         found(done.rows_affected())
     }
 
     async fn set_primary_email(&self, user: UserId, email: EmailId) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
-        let is_primary: Option<bool> = sqlx::query_scalar(
-            "SELECT is_primary FROM emails \
-             WHERE id = ? AND user_id = ? AND verified_at IS NOT NULL",
-        )
-        .bind(email.0)
-        .bind(user.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
+        let is_primary: Option<bool> = sqlx::query_scalar(sql::VERIFIED_EMAIL_IS_PRIMARY)
+            .bind(email.0)
+            .bind(user.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
         match is_primary {
             None => return Err(StoreError::NotFound),
             Some(true) => return Ok(()),
             Some(false) => {}
         }
         // Two statements: the one-primary index is checked after each.
-        sqlx::query("UPDATE emails SET is_primary = 0 WHERE user_id = ? AND is_primary = 1")
+        sqlx::query(sql::CLEAR_PRIMARY)
             .bind(user.0)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        sqlx::query("UPDATE emails SET is_primary = 1 WHERE id = ?")
+        sqlx::query(sql::SET_PRIMARY)
             .bind(email.0)
             .execute(&mut *tx)
             .await
@@ -234,15 +200,13 @@ impl UserStore for SqliteStore {
         token_hash: &str,
         expires_at: Timestamp,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO email_verifications (token_hash, email_id, expires_at) VALUES (?, ?, ?)",
-        )
-        .bind(token_hash)
-        .bind(email.0)
-        .bind(expires_at.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        sqlx::query(sql::INSERT_VERIFICATION)
+            .bind(token_hash)
+            .bind(email.0)
+            .bind(expires_at.unix())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
         Ok(())
     }
 
@@ -252,13 +216,11 @@ impl UserStore for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<Option<EmailId>> {
         // Deleted whether or not it has expired: an expired token is useless.
-        let taken: Option<(i64, i64)> = sqlx::query_as(
-            "DELETE FROM email_verifications WHERE token_hash = ? RETURNING email_id, expires_at",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
+        let taken: Option<(i64, i64)> = sqlx::query_as(sql::TAKE_VERIFICATION)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
         Ok(taken
             .filter(|&(_, expires_at)| now.unix() < expires_at)
             .map(|(email, _)| EmailId(email)))
