@@ -1,46 +1,47 @@
 //! Organizations and memberships, including the rule that an organization
 //! always keeps at least one admin.
 
-use crate::error::db;
-use crate::error::found;
-use crate::rows::{self, org_columns};
+use crate::error::{db, found};
+use crate::rows;
 use crate::PostgresStore;
 use async_trait::async_trait;
 use orgsso_core::{OrgId, OrgName, Role, Timestamp, UserId};
 use orgsso_store::{Member, NewOrg, Org, OrgStore, StoreError, StoreResult};
+use orgsso_store_sql::orgs as sql;
 use sqlx::PgConnection;
+
+/// Demotions and removals in one organization queue behind this row lock, so
+/// each counts the admins after the previous one committed: under READ
+/// COMMITTED every statement sees the latest commits, and the count runs
+/// only once the lock is held.
+const LOCK_ORG: &str = "SELECT id FROM orgs WHERE id = $1 FOR UPDATE";
 
 #[async_trait]
 impl OrgStore for PostgresStore {
     async fn create_org(&self, new: NewOrg) -> StoreResult<Org> {
         let mut tx = self.write_tx().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO orgs (name, display_name, default_role, created_at) \
-             VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(new.name.as_str())
-        .bind(&new.display_name)
-        .bind(new.default_role.as_str())
-        .bind(new.now.unix())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        sqlx::query("INSERT INTO namespaces (name, org_id) VALUES ($1, $2)")
+        let id: i64 = sqlx::query_scalar(sql::INSERT)
+            .bind(new.name.as_str())
+            .bind(&new.display_name)
+            .bind(new.default_role.as_str())
+            .bind(new.now.unix())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query(sql::INSERT_NAMESPACE)
             .bind(new.name.as_str())
             .bind(id)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        sqlx::query(
-            "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(new.creator.0)
-        .bind(Role::Admin.as_str())
-        .bind(new.now.unix())
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        sqlx::query(sql::INSERT_MEMBERSHIP)
+            .bind(id)
+            .bind(new.creator.0)
+            .bind(Role::Admin.as_str())
+            .bind(new.now.unix())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         tx.commit().await.map_err(db)?;
         Ok(Org {
             id: OrgId(id),
@@ -52,60 +53,44 @@ impl OrgStore for PostgresStore {
     }
 
     async fn org_by_id(&self, id: OrgId) -> StoreResult<Option<Org>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            org_columns!(),
-            " FROM orgs WHERE id = $1"
-        ))
-        .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?
-        .map(|row| rows::org(&row))
-        .transpose()
+        sqlx::query(sql::BY_ID)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .map(|row| rows::org(&row))
+            .transpose()
     }
 
     async fn org_by_name(&self, name: &OrgName) -> StoreResult<Option<Org>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            org_columns!(),
-            " FROM orgs WHERE name = $1"
-        ))
-        .bind(name.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?
-        .map(|row| rows::org(&row))
-        .transpose()
+        sqlx::query(sql::BY_NAME)
+            .bind(name.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .map(|row| rows::org(&row))
+            .transpose()
     }
 
     async fn list_orgs(&self) -> StoreResult<Vec<Org>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            org_columns!(),
-            " FROM orgs ORDER BY name"
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(rows::org)
-        .collect()
+        sqlx::query(sql::ALL)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(rows::org)
+            .collect()
     }
 
     async fn orgs_of_user(&self, user: UserId) -> StoreResult<Vec<(Org, Role)>> {
-        sqlx::query(
-            "SELECT o.id, o.name, o.display_name, o.default_role, o.created_at, m.role \
-             FROM memberships m JOIN orgs o ON o.id = m.org_id \
-             WHERE m.user_id = $1 ORDER BY o.name",
-        )
-        .bind(user.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(|row| Ok((rows::org(row)?, rows::role(row, "role")?)))
-        .collect()
+        sqlx::query(sql::OF_USER)
+            .bind(user.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|row| Ok((rows::org(row)?, rows::role(row, "role")?)))
+            .collect()
     }
 
     async fn update_org(
@@ -114,34 +99,29 @@ impl OrgStore for PostgresStore {
         display_name: &str,
         default_role: Role,
     ) -> StoreResult<()> {
-        let done =
-            sqlx::query("UPDATE orgs SET display_name = $1, default_role = $2 WHERE id = $3")
-                .bind(display_name)
-                .bind(default_role.as_str())
-                .bind(id.0)
-                .execute(&self.pool)
-                .await
-                .map_err(db)?;
+        let done = sqlx::query(sql::UPDATE)
+            .bind(display_name)
+            .bind(default_role.as_str())
+            .bind(id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
         found(done.rows_affected())
     }
 
     async fn members(&self, org: OrgId) -> StoreResult<Vec<Member>> {
-        sqlx::query(
-            "SELECT m.user_id, u.username, u.display_name, m.role, m.created_at \
-             FROM memberships m JOIN users u ON u.id = m.user_id \
-             WHERE m.org_id = $1 ORDER BY u.username",
-        )
-        .bind(org.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(rows::member)
-        .collect()
+        sqlx::query(sql::MEMBERS)
+            .bind(org.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(rows::member)
+            .collect()
     }
 
     async fn role_of(&self, org: OrgId, user: UserId) -> StoreResult<Option<Role>> {
-        sqlx::query("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+        sqlx::query(sql::ROLE_OF)
             .bind(org.0)
             .bind(user.0)
             .fetch_optional(&self.pool)
@@ -158,16 +138,14 @@ impl OrgStore for PostgresStore {
         role: Role,
         now: Timestamp,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(org.0)
-        .bind(user.0)
-        .bind(role.as_str())
-        .bind(now.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        sqlx::query(sql::INSERT_MEMBERSHIP)
+            .bind(org.0)
+            .bind(user.0)
+            .bind(role.as_str())
+            .bind(now.unix())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
         Ok(())
     }
 
@@ -178,7 +156,7 @@ impl OrgStore for PostgresStore {
         if current == Role::Admin && role != Role::Admin {
             ensure_another_admin(&mut tx, org).await?;
         }
-        sqlx::query("UPDATE memberships SET role = $1 WHERE org_id = $2 AND user_id = $3")
+        sqlx::query(sql::SET_ROLE)
             .bind(role.as_str())
             .bind(org.0)
             .bind(user.0)
@@ -194,7 +172,7 @@ impl OrgStore for PostgresStore {
         if current_role(&mut tx, org, user).await? == Role::Admin {
             ensure_another_admin(&mut tx, org).await?;
         }
-        sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
+        sqlx::query(sql::DELETE_MEMBERSHIP)
             .bind(org.0)
             .bind(user.0)
             .execute(&mut *tx)
@@ -204,12 +182,8 @@ impl OrgStore for PostgresStore {
     }
 }
 
-/// Demotions and removals in one organization queue behind this row lock, so
-/// each counts the admins after the previous one committed: under READ
-/// COMMITTED every statement sees the latest commits, and the count runs
-/// only once the lock is held.
 async fn lock_org(conn: &mut PgConnection, org: OrgId) -> StoreResult<()> {
-    let locked: Option<i64> = sqlx::query_scalar("SELECT id FROM orgs WHERE id = $1 FOR UPDATE")
+    let locked: Option<i64> = sqlx::query_scalar(LOCK_ORG)
         .bind(org.0)
         .fetch_optional(&mut *conn)
         .await
@@ -218,7 +192,7 @@ async fn lock_org(conn: &mut PgConnection, org: OrgId) -> StoreResult<()> {
 }
 
 async fn current_role(conn: &mut PgConnection, org: OrgId, user: UserId) -> StoreResult<Role> {
-    let row = sqlx::query("SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2")
+    let row = sqlx::query(sql::ROLE_OF)
         .bind(org.0)
         .bind(user.0)
         .fetch_optional(&mut *conn)
@@ -229,12 +203,11 @@ async fn current_role(conn: &mut PgConnection, org: OrgId, user: UserId) -> Stor
 }
 
 async fn ensure_another_admin(conn: &mut PgConnection, org: OrgId) -> StoreResult<()> {
-    let admins: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = 'admin'")
-            .bind(org.0)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db)?;
+    let admins: i64 = sqlx::query_scalar(sql::COUNT_ADMINS)
+        .bind(org.0)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
     if admins > 1 {
         Ok(())
     } else {

@@ -3,28 +3,6 @@
 
 pub(crate) use orgsso_store_sql::rows::*;
 
-macro_rules! org_columns {
-    () => {
-        "id, name, display_name, default_role, created_at"
-    };
-}
-pub(crate) use org_columns;
-
-macro_rules! repo_columns {
-    () => {
-        "id, owner_name, owner_user_id, owner_org_id, kind, name, \
-     visibility, readme, created_by, created_at, updated_at"
-    };
-}
-pub(crate) use repo_columns;
-
-macro_rules! mail_columns {
-    () => {
-        "id, to_addr, subject, body, created_at"
-    };
-}
-pub(crate) use mail_columns;
-
 macro_rules! sso_config_columns {
     () => {
         "id, org_id, protocol, settings, secret_ciphertext, created_by, created_at, \

@@ -1,46 +1,41 @@
 //! Organizations and memberships, including the rule that an organization
 //! always keeps at least one admin.
 
-use crate::error::db;
-use crate::error::found;
-use crate::rows::{self, org_columns};
+use crate::error::{db, found};
+use crate::rows;
 use crate::SqliteStore;
 use async_trait::async_trait;
 use orgsso_core::{OrgId, OrgName, Role, Timestamp, UserId};
 use orgsso_store::{Member, NewOrg, Org, OrgStore, StoreError, StoreResult};
+use orgsso_store_sql::orgs as sql;
 use sqlx::SqliteConnection;
 
 #[async_trait]
 impl OrgStore for SqliteStore {
     async fn create_org(&self, new: NewOrg) -> StoreResult<Org> {
         let mut tx = self.write_tx().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO orgs (name, display_name, default_role, created_at) \
-             VALUES (?, ?, ?, ?) RETURNING id",
-        )
-        .bind(new.name.as_str())
-        .bind(&new.display_name)
-        .bind(new.default_role.as_str())
-        .bind(new.now.unix())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-        sqlx::query("INSERT INTO namespaces (name, org_id) VALUES (?, ?)")
+        let id: i64 = sqlx::query_scalar(sql::INSERT)
+            .bind(new.name.as_str())
+            .bind(&new.display_name)
+            .bind(new.default_role.as_str())
+            .bind(new.now.unix())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query(sql::INSERT_NAMESPACE)
             .bind(new.name.as_str())
             .bind(id)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        sqlx::query(
-            "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(new.creator.0)
-        .bind(Role::Admin.as_str())
-        .bind(new.now.unix())
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        sqlx::query(sql::INSERT_MEMBERSHIP)
+            .bind(id)
+            .bind(new.creator.0)
+            .bind(Role::Admin.as_str())
+            .bind(new.now.unix())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         tx.commit().await.map_err(db)?;
         Ok(Org {
             id: OrgId(id),
@@ -52,60 +47,44 @@ impl OrgStore for SqliteStore {
     }
 
     async fn org_by_id(&self, id: OrgId) -> StoreResult<Option<Org>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            org_columns!(),
-            " FROM orgs WHERE id = ?"
-        ))
-        .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?
-        .map(|row| rows::org(&row))
-        .transpose()
+        sqlx::query(sql::BY_ID)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .map(|row| rows::org(&row))
+            .transpose()
     }
 
     async fn org_by_name(&self, name: &OrgName) -> StoreResult<Option<Org>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            org_columns!(),
-            " FROM orgs WHERE name = ?"
-        ))
-        .bind(name.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?
-        .map(|row| rows::org(&row))
-        .transpose()
+        sqlx::query(sql::BY_NAME)
+            .bind(name.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .map(|row| rows::org(&row))
+            .transpose()
     }
 
     async fn list_orgs(&self) -> StoreResult<Vec<Org>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            org_columns!(),
-            " FROM orgs ORDER BY name"
-        ))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(rows::org)
-        .collect()
+        sqlx::query(sql::ALL)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(rows::org)
+            .collect()
     }
 
     async fn orgs_of_user(&self, user: UserId) -> StoreResult<Vec<(Org, Role)>> {
-        sqlx::query(
-            "SELECT o.id, o.name, o.display_name, o.default_role, o.created_at, m.role \
-             FROM memberships m JOIN orgs o ON o.id = m.org_id \
-             WHERE m.user_id = ? ORDER BY o.name",
-        )
-        .bind(user.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(|row| Ok((rows::org(row)?, rows::role(row, "role")?)))
-        .collect()
+        sqlx::query(sql::OF_USER)
+            .bind(user.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|row| Ok((rows::org(row)?, rows::role(row, "role")?)))
+            .collect()
     }
 
     async fn update_org(
@@ -114,7 +93,7 @@ impl OrgStore for SqliteStore {
         display_name: &str,
         default_role: Role,
     ) -> StoreResult<()> {
-        let done = sqlx::query("UPDATE orgs SET display_name = ?, default_role = ? WHERE id = ?")
+        let done = sqlx::query(sql::UPDATE)
             .bind(display_name)
             .bind(default_role.as_str())
             .bind(id.0)
@@ -125,22 +104,18 @@ impl OrgStore for SqliteStore {
     }
 
     async fn members(&self, org: OrgId) -> StoreResult<Vec<Member>> {
-        sqlx::query(
-            "SELECT m.user_id, u.username, u.display_name, m.role, m.created_at \
-             FROM memberships m JOIN users u ON u.id = m.user_id \
-             WHERE m.org_id = ? ORDER BY u.username",
-        )
-        .bind(org.0)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(rows::member)
-        .collect()
+        sqlx::query(sql::MEMBERS)
+            .bind(org.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(rows::member)
+            .collect()
     }
 
     async fn role_of(&self, org: OrgId, user: UserId) -> StoreResult<Option<Role>> {
-        sqlx::query("SELECT role FROM memberships WHERE org_id = ? AND user_id = ?")
+        sqlx::query(sql::ROLE_OF)
             .bind(org.0)
             .bind(user.0)
             .fetch_optional(&self.pool)
@@ -157,16 +132,14 @@ impl OrgStore for SqliteStore {
         role: Role,
         now: Timestamp,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(org.0)
-        .bind(user.0)
-        .bind(role.as_str())
-        .bind(now.unix())
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        sqlx::query(sql::INSERT_MEMBERSHIP)
+            .bind(org.0)
+            .bind(user.0)
+            .bind(role.as_str())
+            .bind(now.unix())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
         Ok(())
     }
 
@@ -178,7 +151,7 @@ impl OrgStore for SqliteStore {
         if current == Role::Admin && role != Role::Admin {
             ensure_another_admin(&mut tx, org).await?;
         }
-        sqlx::query("UPDATE memberships SET role = ? WHERE org_id = ? AND user_id = ?")
+        sqlx::query(sql::SET_ROLE)
             .bind(role.as_str())
             .bind(org.0)
             .bind(user.0)
@@ -193,7 +166,7 @@ impl OrgStore for SqliteStore {
         if current_role(&mut tx, org, user).await? == Role::Admin {
             ensure_another_admin(&mut tx, org).await?;
         }
-        sqlx::query("DELETE FROM memberships WHERE org_id = ? AND user_id = ?")
+        sqlx::query(sql::DELETE_MEMBERSHIP)
             .bind(org.0)
             .bind(user.0)
             .execute(&mut *tx)
@@ -204,7 +177,7 @@ impl OrgStore for SqliteStore {
 }
 
 async fn current_role(conn: &mut SqliteConnection, org: OrgId, user: UserId) -> StoreResult<Role> {
-    let row = sqlx::query("SELECT role FROM memberships WHERE org_id = ? AND user_id = ?")
+    let row = sqlx::query(sql::ROLE_OF)
         .bind(org.0)
         .bind(user.0)
         .fetch_optional(&mut *conn)
@@ -215,12 +188,11 @@ async fn current_role(conn: &mut SqliteConnection, org: OrgId, user: UserId) -> 
 }
 
 async fn ensure_another_admin(conn: &mut SqliteConnection, org: OrgId) -> StoreResult<()> {
-    let admins: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE org_id = ? AND role = 'admin'")
-            .bind(org.0)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db)?;
+    let admins: i64 = sqlx::query_scalar(sql::COUNT_ADMINS)
+        .bind(org.0)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
     if admins > 1 {
         Ok(())
     } else {
