@@ -1,29 +1,30 @@
 //! The PostgreSQL backend, for several stateless instances sharing one
 //! database. Implements every `orgsso_store` trait with runtime-checked
-//! queries; the conformance suite in `tests/` proves the SQL.
+//! queries, whose text it shares with the SQLite backend through
+//! `orgsso_store_sql`; the conformance suite in `tests/` proves the SQL.
 
 use async_trait::async_trait;
 use orgsso_core::{Entropy, OsEntropy};
 use orgsso_store::{Store, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection, Postgres, Row, Transaction};
+use std::str::FromStr;
 
 /// Emails with a non-ASCII character: the only ones an older, laxer parser
 /// may have stored in another form than the canonical one.
 const NON_ASCII_EMAILS: &str =
     "SELECT id, address FROM emails WHERE octet_length(address) <> char_length(address)";
-use std::str::FromStr;
 
 mod error;
 mod orgs;
 mod repos;
-mod rows;
 mod sessions;
 mod sso;
 mod tokens;
 mod users;
 
 use error::{backend, db};
+use orgsso_store_sql::rows;
 
 const MAX_CONNECTIONS: u32 = 10;
 /// Tests open one pool per case; keep each small so parallel cases fit in

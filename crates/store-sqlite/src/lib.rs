@@ -1,6 +1,7 @@
 //! The embedded SQLite backend: a file in the data directory, WAL journal,
 //! foreign keys on. Implements every `orgsso_store` trait with runtime-checked
-//! queries; the conformance suite in `tests/` proves the SQL.
+//! queries, whose text it shares with the PostgreSQL backend through
+//! `orgsso_store_sql`; the conformance suite in `tests/` proves the SQL.
 
 use async_trait::async_trait;
 use orgsso_store::{Store, StoreResult};
@@ -8,24 +9,24 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Row, Sqlite, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
 
 /// Emails with a non-ASCII character: the only ones an older, laxer parser
 /// may have stored in another form than the canonical one.
 const NON_ASCII_EMAILS: &str =
     "SELECT id, address FROM emails WHERE length(CAST(address AS BLOB)) <> length(address)";
-use std::str::FromStr;
-use std::time::Duration;
 
 mod error;
 mod orgs;
 mod repos;
-mod rows;
 mod sessions;
 mod sso;
 mod tokens;
 mod users;
 
 use error::{backend, db};
+use orgsso_store_sql::rows;
 
 /// Connections waiting for the write lock give up after this long.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
