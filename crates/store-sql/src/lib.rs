@@ -20,4 +20,4 @@ pub mod sso;
 pub mod tokens;
 pub mod users;
 
-pub use error::{backend, corrupt, db, found, Corrupt, Dialect};
+pub use error::{backend, corrupt, db, found, Dialect};
