@@ -1,7 +1,9 @@
 //! The PostgreSQL backend, for several stateless instances sharing one
 //! database. Implements every `orgsso_store` trait with runtime-checked
-//! queries, whose text it shares with the SQLite backend through
-//! `orgsso_store_sql`; the conformance suite in `tests/` proves the SQL.
+//! queries: their text, the row decoding and the trait implementations are
+//! shared with the SQLite backend through `orgsso-store-sql`, and
+//! `dialect.rs` holds what differs. The conformance suite in `tests/`
+//! proves the SQL.
 
 use async_trait::async_trait;
 use orgsso_core::{Entropy, OsEntropy};
@@ -15,16 +17,28 @@ use std::str::FromStr;
 const NON_ASCII_EMAILS: &str =
     "SELECT id, address FROM emails WHERE octet_length(address) <> char_length(address)";
 
+mod dialect;
 mod error;
+#[path = "../../store-sql/impls/orgs.rs"]
 mod orgs;
+#[path = "../../store-sql/impls/repos.rs"]
 mod repos;
+#[path = "../../store-sql/impls/sessions.rs"]
 mod sessions;
+#[path = "../../store-sql/impls/sso.rs"]
 mod sso;
+#[path = "../../store-sql/impls/tokens.rs"]
 mod tokens;
+#[path = "../../store-sql/impls/users.rs"]
 mod users;
 
 use error::{backend, db};
 use orgsso_store_sql::rows;
+
+/// The store the shared trait implementations are compiled for.
+type Backend = PostgresStore;
+/// The database they run on.
+type Db = Postgres;
 
 const MAX_CONNECTIONS: u32 = 10;
 /// Tests open one pool per case; keep each small so parallel cases fit in

@@ -1,8 +1,14 @@
 //! What the SQLite and PostgreSQL stores share: the text of every query both
-//! run, the decoding of their rows into records, and the mapping of their
-//! errors. Each backend crate keeps only what its dialect does differently
-//! (connecting, migrations, locking, naming a unique violation) and the
-//! method bodies, since sqlx's executors are per database.
+//! run, the decoding of their rows into records, the mapping of their
+//! errors, and (in `impls/`) the store trait implementations themselves.
+//! Each backend crate keeps only what its dialect does differently:
+//! connecting, migrations, locking, naming a unique violation.
+//!
+//! The files in `impls/` are not modules of this crate: each backend crate
+//! compiles them as its own modules (`#[path]`), against its own pool, so
+//! sqlx checks every call with that database's concrete types, no generic
+//! bounds or `sqlx::Any` in between. They name the backend through the
+//! crate's `Backend` and `Db` aliases and its `dialect` module.
 //!
 //! Queries are written once, with `$N` placeholders and `TRUE`/`FALSE`:
 //! PostgreSQL's own syntax, which SQLite reads too (`$N` binds the N-th

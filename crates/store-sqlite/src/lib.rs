@@ -1,7 +1,9 @@
 //! The embedded SQLite backend: a file in the data directory, WAL journal,
 //! foreign keys on. Implements every `orgsso_store` trait with runtime-checked
-//! queries, whose text it shares with the PostgreSQL backend through
-//! `orgsso_store_sql`; the conformance suite in `tests/` proves the SQL.
+//! queries: their text, the row decoding and the trait implementations are
+//! shared with the PostgreSQL backend through `orgsso-store-sql`, and
+//! `dialect.rs` holds what differs. The conformance suite in `tests/`
+//! proves the SQL.
 
 use async_trait::async_trait;
 use orgsso_store::{Store, StoreResult};
@@ -17,16 +19,28 @@ use std::time::Duration;
 const NON_ASCII_EMAILS: &str =
     "SELECT id, address FROM emails WHERE length(CAST(address AS BLOB)) <> length(address)";
 
+mod dialect;
 mod error;
+#[path = "../../store-sql/impls/orgs.rs"]
 mod orgs;
+#[path = "../../store-sql/impls/repos.rs"]
 mod repos;
+#[path = "../../store-sql/impls/sessions.rs"]
 mod sessions;
+#[path = "../../store-sql/impls/sso.rs"]
 mod sso;
+#[path = "../../store-sql/impls/tokens.rs"]
 mod tokens;
+#[path = "../../store-sql/impls/users.rs"]
 mod users;
 
 use error::{backend, db};
 use orgsso_store_sql::rows;
+
+/// The store the shared trait implementations are compiled for.
+type Backend = SqliteStore;
+/// The database they run on.
+type Db = Sqlite;
 
 /// Connections waiting for the write lock give up after this long.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -1,15 +1,17 @@
 //! Access tokens, stored and looked up only by their SHA-256.
+//! Compiled into each backend crate, against its own database: see the
+//! `orgsso-store-sql` crate documentation.
 
 use crate::error::{db, found};
 use crate::rows;
-use crate::SqliteStore;
+use crate::Backend;
 use async_trait::async_trait;
 use orgsso_core::{Timestamp, TokenId, UserId};
 use orgsso_store::{AccessToken, NewToken, StoreResult, TokenStore};
 use orgsso_store_sql::tokens as sql;
 
 #[async_trait]
-impl TokenStore for SqliteStore {
+impl TokenStore for Backend {
     async fn create_token(&self, new: NewToken) -> StoreResult<AccessToken> {
         let row = sqlx::query(sql::INSERT)
             .bind(new.user.0)

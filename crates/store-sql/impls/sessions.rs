@@ -1,15 +1,17 @@
 //! Hub sessions, looked up by the SHA-256 of the cookie value.
+//! Compiled into each backend crate, against its own database: see the
+//! `orgsso-store-sql` crate documentation.
 
 use crate::error::db;
 use crate::rows;
-use crate::SqliteStore;
+use crate::Backend;
 use async_trait::async_trait;
 use orgsso_core::{Timestamp, UserId};
 use orgsso_store::{NewSession, SessionRecord, SessionStore, StoreResult};
 use orgsso_store_sql::sessions as sql;
 
 #[async_trait]
-impl SessionStore for SqliteStore {
+impl SessionStore for Backend {
     async fn create_session(&self, new: NewSession) -> StoreResult<()> {
         sqlx::query(sql::INSERT)
             .bind(&new.id_hash)

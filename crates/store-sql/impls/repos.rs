@@ -1,8 +1,10 @@
 //! Repositories and the owner namespace they live in, and the mail outbox.
+//! Compiled into each backend crate, against its own database: see the
+//! `orgsso-store-sql` crate documentation.
 
 use crate::error::{db, found};
 use crate::rows;
-use crate::PostgresStore;
+use crate::Backend;
 use async_trait::async_trait;
 use orgsso_core::{RepoId, RepoKind, RepoName, Timestamp, Visibility};
 use orgsso_store::{
@@ -11,7 +13,7 @@ use orgsso_store::{
 use orgsso_store_sql::repos as sql;
 
 #[async_trait]
-impl RepoStore for PostgresStore {
+impl RepoStore for Backend {
     async fn owner_by_name(&self, name: &str) -> StoreResult<Option<Owner>> {
         sqlx::query(sql::OWNER_BY_NAME)
             .bind(name.to_ascii_lowercase())
@@ -104,7 +106,7 @@ impl RepoStore for PostgresStore {
 }
 
 #[async_trait]
-impl OutboxStore for PostgresStore {
+impl OutboxStore for Backend {
     async fn push_mail(&self, mail: NewMail) -> StoreResult<i64> {
         sqlx::query_scalar(sql::PUSH_MAIL)
             .bind(mail.to.as_str())

@@ -1,12 +1,17 @@
 //! Organization SSO: configurations, the org's SSO state, SSO sessions,
 //! pending sign-in requests, the SAML replay cache, the audit log and the
-//! last refused SAML response. Each method is one statement, so SQLite's
-//! single writer makes it atomic, except enabling and disabling, which end
-//! the org's sessions and pending sign-ins in the same `BEGIN IMMEDIATE`.
+//! last refused SAML response. Each method is one statement, except enabling
+//! and disabling, which end the org's sessions and pending sign-ins in the
+//! same write transaction. The upserts lean on `ON CONFLICT`, which stays
+//! atomic between PostgreSQL instances under READ COMMITTED and which
+//! SQLite's single writer makes atomic, so no method reads before it writes.
+//! Compiled into each backend crate, against its own database: see the
+//! `orgsso-store-sql` crate documentation.
 
+use crate::dialect::{PUT_SSO_SESSION, SP_KEY_USES, SSO_PROMPTS, VIEWER_IN_ORG};
 use crate::error::{db, found};
 use crate::rows;
-use crate::SqliteStore;
+use crate::{Backend, Db};
 use async_trait::async_trait;
 use orgsso_core::{OrgId, OrgName, SsoMode, Timestamp, UserId};
 use orgsso_store::{
@@ -17,18 +22,8 @@ use orgsso_store::{
 use orgsso_store::{SsoIdentityRecord, SsoSignIn, SsoUserEntry, StoredRoleMapping};
 use orgsso_store_sql::sso as sql;
 
-/// `+ss.config_id` keeps SQLite on `sso_sessions_user_org` (the viewer's few
-/// sessions) rather than walking every session of the org.
-const VIEWER_IN_ORG: &str = orgsso_store_sql::viewer_in_org!("+ss.config_id");
-/// Same index rule as [`VIEWER_IN_ORG`].
-const SSO_PROMPTS: &str = orgsso_store_sql::sso_prompts!("+ss.config_id");
-/// No row lock: SQLite's one writer already orders the insert with a disable.
-const PUT_SSO_SESSION: &str = orgsso_store_sql::put_sso_session!("");
-/// No row lock: the rotation's `BEGIN IMMEDIATE` keeps other writers out.
-const SP_KEY_USES: &str = orgsso_store_sql::sp_key_uses!("");
-
 #[async_trait]
-impl SsoStore for SqliteStore {
+impl SsoStore for Backend {
     async fn create_sso_config(&self, new: NewSsoConfig) -> StoreResult<SsoConfig> {
         let row = sqlx::query(sql::INSERT_CONFIG)
             .bind(new.org.0)
@@ -335,6 +330,8 @@ impl SsoStore for SqliteStore {
         expires_at: Timestamp,
         now: Timestamp,
     ) -> StoreResult<bool> {
+        // On PostgreSQL a concurrent insert of the same key waits for the
+        // first to commit, then re-checks `WHERE` against the row it wrote.
         let done = sqlx::query(sql::REMEMBER_ASSERTION)
             .bind(issuer)
             .bind(assertion_id)
@@ -610,7 +607,7 @@ impl SsoStore for SqliteStore {
 /// Ends the org's SSO sessions and cancels its pending sign-ins: what
 /// started under the old SSO state cannot finish under the new one.
 async fn end_sessions_and_sign_ins(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'static, Db>,
     org: OrgId,
 ) -> StoreResult<u64> {
     let ended = sqlx::query(sql::END_SESSIONS)
@@ -625,58 +622,4 @@ async fn end_sessions_and_sign_ins(
         .await
         .map_err(db)?;
     Ok(ended)
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-    use super::{SSO_PROMPTS, VIEWER_IN_ORG};
-    use crate::SqliteStore;
-
-    /// The plan SQLite chooses for `sql` with these binds, one line per step.
-    async fn plan(store: &SqliteStore, sql: &str, binds: &[Option<&str>]) -> String {
-        use sqlx::Row;
-        let explain = format!("EXPLAIN QUERY PLAN {sql}");
-        let mut query = sqlx::query(&explain);
-        for bind in binds {
-            query = query.bind(*bind);
-        }
-        // EXPLAIN QUERY PLAN rows are (id, parent, notused, detail).
-        query
-            .fetch_all(&store.pool)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get::<String, _>("detail"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-
-    /// An org with many members' sessions must not make one viewer's gate
-    /// walk them all: the session check looks up the viewer's own rows.
-    #[tokio::test]
-    async fn the_gate_reads_only_the_viewers_sessions() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
-        let store = SqliteStore::connect(&url).await.unwrap();
-        store.migrate().await.unwrap();
-        for (sql, binds) in [
-            (
-                VIEWER_IN_ORG,
-                vec![Some("1"), Some("2"), Some("hash"), Some("3")],
-            ),
-            (VIEWER_IN_ORG, vec![Some("1"), Some("2"), None, Some("3")]),
-            (SSO_PROMPTS, vec![Some("2"), Some("hash"), Some("3")]),
-            (SSO_PROMPTS, vec![Some("2"), None, Some("3")]),
-        ] {
-            let plan = plan(&store, sql, &binds).await;
-            assert!(!plan.contains("sso_sessions_org_config"), "{plan}");
-            assert!(
-                plan.contains("sso_sessions_user_org")
-                    || plan.contains("sqlite_autoindex_sso_sessions_1"),
-                "{plan}"
-            );
-        }
-    }
 }

@@ -1,19 +1,17 @@
 //! Users, their email addresses and email verification tokens.
+//! Compiled into each backend crate, against its own database: see the
+//! `orgsso-store-sql` crate documentation.
 
 use crate::error::{db, found};
 use crate::rows;
-use crate::PostgresStore;
+use crate::{dialect, Backend};
 use async_trait::async_trait;
 use orgsso_core::{Email, EmailId, Timestamp, UserId, Username};
 use orgsso_store::{EmailRecord, NewUser, StoreError, StoreResult, User, UserStore};
 use orgsso_store_sql::users as sql;
 
-/// Locking the user serializes concurrent primary swaps of one user, which
-/// would otherwise collide on the one-primary index.
-const LOCK_USER: &str = "SELECT id FROM users WHERE id = $1 FOR UPDATE";
-
 #[async_trait]
-impl UserStore for PostgresStore {
+impl UserStore for Backend {
     async fn create_user(&self, new: NewUser) -> StoreResult<(User, EmailRecord)> {
         let mut tx = self.write_tx().await?;
         let id: i64 = sqlx::query_scalar(sql::INSERT)
@@ -173,14 +171,7 @@ impl UserStore for PostgresStore {
 
     async fn set_primary_email(&self, user: UserId, email: EmailId) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
-        let user_exists: Option<i64> = sqlx::query_scalar(LOCK_USER)
-            .bind(user.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-        if user_exists.is_none() {
-            return Err(StoreError::NotFound);
-        }
+        dialect::lock_user(&mut tx, user).await?;
         let is_primary: Option<bool> = sqlx::query_scalar(sql::VERIFIED_EMAIL_IS_PRIMARY)
             .bind(email.0)
             .bind(user.0)

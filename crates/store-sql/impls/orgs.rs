@@ -1,23 +1,19 @@
 //! Organizations and memberships, including the rule that an organization
 //! always keeps at least one admin.
+//! Compiled into each backend crate, against its own database: see the
+//! `orgsso-store-sql` crate documentation.
 
 use crate::error::{db, found};
 use crate::rows;
-use crate::PostgresStore;
+use crate::{dialect, Backend, Db};
 use async_trait::async_trait;
 use orgsso_core::{OrgId, OrgName, Role, Timestamp, UserId};
 use orgsso_store::{Member, NewOrg, Org, OrgStore, StoreError, StoreResult};
 use orgsso_store_sql::orgs as sql;
-use sqlx::PgConnection;
-
-/// Demotions and removals in one organization queue behind this row lock, so
-/// each counts the admins after the previous one committed: under READ
-/// COMMITTED every statement sees the latest commits, and the count runs
-/// only once the lock is held.
-const LOCK_ORG: &str = "SELECT id FROM orgs WHERE id = $1 FOR UPDATE";
+use sqlx::Database;
 
 #[async_trait]
-impl OrgStore for PostgresStore {
+impl OrgStore for Backend {
     async fn create_org(&self, new: NewOrg) -> StoreResult<Org> {
         let mut tx = self.write_tx().await?;
         let id: i64 = sqlx::query_scalar(sql::INSERT)
@@ -151,7 +147,7 @@ impl OrgStore for PostgresStore {
 
     async fn set_member_role(&self, org: OrgId, user: UserId, role: Role) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
-        lock_org(&mut tx, org).await?;
+        dialect::lock_org(&mut tx, org).await?;
         let current = current_role(&mut tx, org, user).await?;
         if current == Role::Admin && role != Role::Admin {
             ensure_another_admin(&mut tx, org).await?;
@@ -168,7 +164,7 @@ impl OrgStore for PostgresStore {
 
     async fn remove_member(&self, org: OrgId, user: UserId) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
-        lock_org(&mut tx, org).await?;
+        dialect::lock_org(&mut tx, org).await?;
         if current_role(&mut tx, org, user).await? == Role::Admin {
             ensure_another_admin(&mut tx, org).await?;
         }
@@ -182,16 +178,11 @@ impl OrgStore for PostgresStore {
     }
 }
 
-async fn lock_org(conn: &mut PgConnection, org: OrgId) -> StoreResult<()> {
-    let locked: Option<i64> = sqlx::query_scalar(LOCK_ORG)
-        .bind(org.0)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?;
-    locked.map(|_| ()).ok_or(StoreError::NotFound)
-}
-
-async fn current_role(conn: &mut PgConnection, org: OrgId, user: UserId) -> StoreResult<Role> {
+async fn current_role(
+    conn: &mut <Db as Database>::Connection,
+    org: OrgId,
+    user: UserId,
+) -> StoreResult<Role> {
     let row = sqlx::query(sql::ROLE_OF)
         .bind(org.0)
         .bind(user.0)
@@ -202,7 +193,10 @@ async fn current_role(conn: &mut PgConnection, org: OrgId, user: UserId) -> Stor
     rows::role(&row, "role")
 }
 
-async fn ensure_another_admin(conn: &mut PgConnection, org: OrgId) -> StoreResult<()> {
+async fn ensure_another_admin(
+    conn: &mut <Db as Database>::Connection,
+    org: OrgId,
+) -> StoreResult<()> {
     let admins: i64 = sqlx::query_scalar(sql::COUNT_ADMINS)
         .bind(org.0)
         .fetch_one(&mut *conn)

@@ -1,0 +1,42 @@
+//! What PostgreSQL does differently in the trait implementations shared with
+//! SQLite (`orgsso-store-sql/impls`): the SSO gate's text as its planner
+//! takes it, and the row locks that order writers between instances under
+//! READ COMMITTED.
+
+use crate::error::db;
+use orgsso_core::{OrgId, UserId};
+use orgsso_store::{StoreError, StoreResult};
+use sqlx::PgConnection;
+
+pub(crate) const VIEWER_IN_ORG: &str = orgsso_store_sql::viewer_in_org!("ss.config_id");
+pub(crate) const SSO_PROMPTS: &str = orgsso_store_sql::sso_prompts!("ss.config_id");
+/// `FOR SHARE` orders the insert with a concurrent disable, whose update of
+/// the org's row then either waits for this session (and deletes it) or is
+/// seen by it.
+pub(crate) const PUT_SSO_SESSION: &str = orgsso_store_sql::put_sso_session!("FOR SHARE");
+/// Locks the org's keys, so a concurrent rotation waits and then sees this one.
+pub(crate) const SP_KEY_USES: &str = orgsso_store_sql::sp_key_uses!("FOR UPDATE");
+
+/// Demotions and removals in one organization queue behind this row lock, so
+/// each counts the admins after the previous one committed: under READ
+/// COMMITTED every statement sees the latest commits, and the count runs
+/// only once the lock is held.
+pub(crate) async fn lock_org(conn: &mut PgConnection, org: OrgId) -> StoreResult<()> {
+    let locked: Option<i64> = sqlx::query_scalar("SELECT id FROM orgs WHERE id = $1 FOR UPDATE")
+        .bind(org.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+    locked.map(|_| ()).ok_or(StoreError::NotFound)
+}
+
+/// Locking the user serializes concurrent primary swaps of one user, which
+/// would otherwise collide on the one-primary index.
+pub(crate) async fn lock_user(conn: &mut PgConnection, user: UserId) -> StoreResult<()> {
+    let locked: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+        .bind(user.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+    locked.map(|_| ()).ok_or(StoreError::NotFound)
+}
