@@ -1,12 +1,17 @@
 //! What PostgreSQL does differently in the trait implementations shared with
-//! SQLite (`orgsso-store-sql/impls`): the SSO gate's text as its planner
-//! takes it, and the row locks that order writers between instances under
-//! READ COMMITTED.
+//! SQLite (`orgsso-store-sql/impls`): finding non-ASCII text, the SSO gate's
+//! text as its planner takes it, and the row locks that order writers
+//! between instances under READ COMMITTED.
 
 use crate::error::db;
 use orgsso_core::{OrgId, UserId};
 use orgsso_store::{StoreError, StoreResult};
 use sqlx::PgConnection;
+
+/// Emails with a non-ASCII character: the only ones an older, laxer parser
+/// may have stored in another form than the canonical one.
+pub(crate) const NON_ASCII_EMAILS: &str =
+    "SELECT id, address FROM emails WHERE octet_length(address) <> char_length(address)";
 
 pub(crate) const VIEWER_IN_ORG: &str = orgsso_store_sql::viewer_in_org!("ss.config_id");
 pub(crate) const SSO_PROMPTS: &str = orgsso_store_sql::sso_prompts!("ss.config_id");

@@ -1,11 +1,16 @@
 //! What SQLite does differently in the trait implementations shared with
-//! PostgreSQL (`orgsso-store-sql/impls`): an index hint in the SSO gate, and
-//! no row locks, since every write transaction starts with `BEGIN IMMEDIATE`
-//! and so runs alone.
+//! PostgreSQL (`orgsso-store-sql/impls`): finding non-ASCII text, an index
+//! hint in the SSO gate, and no row locks, since every write transaction
+//! starts with `BEGIN IMMEDIATE` and so runs alone.
 
 use orgsso_core::{OrgId, UserId};
 use orgsso_store::StoreResult;
 use sqlx::SqliteConnection;
+
+/// Emails with a non-ASCII character: the only ones an older, laxer parser
+/// may have stored in another form than the canonical one.
+pub(crate) const NON_ASCII_EMAILS: &str =
+    "SELECT id, address FROM emails WHERE length(CAST(address AS BLOB)) <> length(address)";
 
 /// `+ss.config_id` keeps SQLite on `sso_sessions_user_org` (the viewer's few
 /// sessions) rather than walking every session of the org.
