@@ -1,8 +1,5 @@
 //! Rewrites emails stored before addresses had one canonical form, when the
 //! store migrates.
-//!
-//! Compiled into each backend crate, against its own database: see the
-//! `orgsso-store-sql` crate documentation.
 
 use crate::dialect::NON_ASCII_EMAILS;
 use crate::error::db;

@@ -1,7 +1,5 @@
 //! Organizations and memberships, including the rule that an organization
 //! always keeps at least one admin.
-//! Compiled into each backend crate, against its own database: see the
-//! `orgsso-store-sql` crate documentation.
 
 use crate::error::{db, found};
 use crate::rows;

@@ -1,6 +1,4 @@
 //! Repositories and the owner namespace they live in, and the mail outbox.
-//! Compiled into each backend crate, against its own database: see the
-//! `orgsso-store-sql` crate documentation.
 
 use crate::error::{db, found};
 use crate::rows;

@@ -1,6 +1,4 @@
 //! Hub sessions, looked up by the SHA-256 of the cookie value.
-//! Compiled into each backend crate, against its own database: see the
-//! `orgsso-store-sql` crate documentation.
 
 use crate::error::db;
 use crate::rows;

@@ -5,8 +5,6 @@
 //! same write transaction. The upserts lean on `ON CONFLICT`, which stays
 //! atomic between PostgreSQL instances under READ COMMITTED and which
 //! SQLite's single writer makes atomic, so no method reads before it writes.
-//! Compiled into each backend crate, against its own database: see the
-//! `orgsso-store-sql` crate documentation.
 
 use crate::dialect::{PUT_SSO_SESSION, SP_KEY_USES, SSO_PROMPTS, VIEWER_IN_ORG};
 use crate::error::{db, found};

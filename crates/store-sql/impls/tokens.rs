@@ -1,6 +1,4 @@
 //! Access tokens, stored and looked up only by their SHA-256.
-//! Compiled into each backend crate, against its own database: see the
-//! `orgsso-store-sql` crate documentation.
 
 use crate::error::{db, found};
 use crate::rows;

@@ -1,6 +1,4 @@
 //! Users, their email addresses and email verification tokens.
-//! Compiled into each backend crate, against its own database: see the
-//! `orgsso-store-sql` crate documentation.
 
 use crate::error::{db, found};
 use crate::rows;

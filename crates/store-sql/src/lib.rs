@@ -4,11 +4,9 @@
 //! Each backend crate keeps only what its dialect does differently:
 //! connecting, migrations, locking, naming a unique violation.
 //!
-//! The files in `impls/` are not modules of this crate: each backend crate
-//! compiles them as its own modules (`#[path]`), against its own pool, so
-//! sqlx checks every call with that database's concrete types, no generic
-//! bounds or `sqlx::Any` in between. They name the backend through the
-//! crate's `Backend` and `Db` aliases and its `dialect` module.
+//! `impls/` is not a module of this crate: each backend crate compiles it as
+//! its own (see `impls/mod.rs`), so the method bodies are written once with
+//! no generic bounds or `sqlx::Any` in between.
 //!
 //! Queries are written once, with `$N` placeholders and `TRUE`/`FALSE`:
 //! PostgreSQL's own syntax, which SQLite reads too (`$N` binds the N-th

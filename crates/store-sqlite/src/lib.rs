@@ -14,22 +14,10 @@ use sqlx::{Sqlite, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
-#[path = "../../store-sql/impls/canonical_emails.rs"]
-mod canonical_emails;
 mod dialect;
 mod error;
-#[path = "../../store-sql/impls/orgs.rs"]
-mod orgs;
-#[path = "../../store-sql/impls/repos.rs"]
-mod repos;
-#[path = "../../store-sql/impls/sessions.rs"]
-mod sessions;
-#[path = "../../store-sql/impls/sso.rs"]
-mod sso;
-#[path = "../../store-sql/impls/tokens.rs"]
-mod tokens;
-#[path = "../../store-sql/impls/users.rs"]
-mod users;
+#[path = "../../store-sql/impls/mod.rs"]
+mod impls;
 
 use error::{backend, db};
 use orgsso_store_sql::rows;
