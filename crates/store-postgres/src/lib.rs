@@ -1,32 +1,29 @@
 //! The PostgreSQL backend, for several stateless instances sharing one
 //! database. Implements every `orgsso_store` trait with runtime-checked
-//! queries; the conformance suite in `tests/` proves the SQL.
+//! queries: their text, the row decoding and the trait implementations are
+//! shared with the SQLite backend through `orgsso-store-sql`, and
+//! `dialect.rs` holds what differs. The conformance suite in `tests/`
+//! proves the SQL.
 
 use async_trait::async_trait;
 use orgsso_core::{Entropy, OsEntropy};
 use orgsso_store::{Store, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Connection, PgConnection, Postgres, Row, Transaction};
-
-/// Emails with a non-ASCII character: the only ones an older, laxer parser
-/// may have stored in another form than the canonical one.
-const NON_ASCII_EMAILS: &str =
-    "SELECT id, address FROM emails WHERE octet_length(address) <> char_length(address)";
-const UPDATE_EMAIL_ADDRESS: &str = "UPDATE emails SET address = $1 WHERE id = $2";
+use sqlx::{Connection, PgConnection, Postgres, Transaction};
 use std::str::FromStr;
 
-mod audit;
+mod dialect;
 mod error;
-mod insight;
-mod orgs;
-mod repos;
-mod rows;
-mod sessions;
-mod sso;
-mod tokens;
-mod users;
+#[path = "../../store-sql/impls/mod.rs"]
+mod impls;
 
 use error::{backend, db};
+use orgsso_store_sql::rows;
+
+/// The store the shared trait implementations are compiled for.
+type Backend = PostgresStore;
+/// The database they run on.
+type Db = Postgres;
 
 const MAX_CONNECTIONS: u32 = 10;
 /// Tests open one pool per case; keep each small so parallel cases fit in
@@ -80,34 +77,6 @@ impl PostgresStore {
     pub async fn migrate(&self) -> StoreResult<()> {
         sqlx::migrate!().run(&self.pool).await.map_err(backend)?;
         self.canonicalize_emails().await
-    }
-
-    /// Rewrites emails stored before addresses had one canonical form (NFC,
-    /// the domain in IDNA ASCII), so lookups and the SSO domain match see it.
-    /// Only an address with a non-ASCII character can differ from its form;
-    /// one whose form another account already has, or that no longer parses,
-    /// is left as it is and logged for the operator.
-    async fn canonicalize_emails(&self) -> StoreResult<()> {
-        let rows = sqlx::query(NON_ASCII_EMAILS)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
-        for row in rows {
-            let id: i64 = row.try_get("id").map_err(db)?;
-            let address: String = row.try_get("address").map_err(db)?;
-            let Some(canonical) = orgsso_store::canonical_rewrite(id, &address) else {
-                continue;
-            };
-            let updated = sqlx::query(UPDATE_EMAIL_ADDRESS)
-                .bind(canonical.as_str())
-                .bind(id)
-                .execute(&self.pool)
-                .await
-                .map(|_| ())
-                .map_err(db);
-            orgsso_store::rewrite_outcome(id, &canonical, updated)?;
-        }
-        Ok(())
     }
 
     /// A READ COMMITTED transaction; methods that guard an invariant lock

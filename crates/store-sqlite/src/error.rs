@@ -1,53 +1,20 @@
-//! Turns SQLite errors into `StoreError`: unique violations become the
-//! `Unique` rule they broke, foreign-key violations a missing referent.
+//! Turns SQLite errors into `StoreError` through the shared mapping; what is
+//! SQLite's own is how a unique violation names the rule it broke.
 
 use orgsso_store::{StoreError, Unique};
-use sqlx::error::ErrorKind;
+pub(crate) use orgsso_store_sql::{backend, found};
+use sqlx::error::DatabaseError;
 
-/// A stored value that no longer parses as its domain type.
-#[derive(Debug, thiserror::Error)]
-#[error("column {column} holds {value:?}, which is not valid")]
-pub(crate) struct Corrupt {
-    column: &'static str,
-    value: String,
+pub(crate) struct SqliteDialect;
+
+impl orgsso_store_sql::Dialect for SqliteDialect {
+    fn unique_rule(err: &dyn DatabaseError) -> Option<Unique> {
+        unique_rule(err.message())
+    }
 }
 
-pub(crate) fn corrupt(column: &'static str, value: impl Into<String>) -> StoreError {
-    StoreError::Backend(Box::new(Corrupt {
-        column,
-        value: value.into(),
-    }))
-}
-
-pub(crate) fn backend(err: impl std::error::Error + Send + Sync + 'static) -> StoreError {
-    StoreError::Backend(Box::new(err))
-}
-
-/// Maps a query error. A foreign key that points nowhere means the user,
-/// email or organization named in the call does not exist.
 pub(crate) fn db(err: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(e) = &err {
-        match e.kind() {
-            ErrorKind::UniqueViolation => {
-                if let Some(rule) = unique_rule(e.message()) {
-                    return StoreError::Conflict(rule);
-                }
-            }
-            ErrorKind::ForeignKeyViolation => return StoreError::NotFound,
-            _ => {}
-        }
-    }
-    if matches!(
-        err,
-        sqlx::Error::Io(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed
-    ) {
-        // The file or the pool is gone, not the query at fault.
-        return StoreError::Unavailable(Box::new(err));
-    }
-    backend(err)
+    orgsso_store_sql::db::<SqliteDialect>(err)
 }
 
 /// SQLite names no constraint, only the columns: `UNIQUE constraint failed: users.username`.
@@ -103,12 +70,5 @@ mod tests {
         ] {
             assert_eq!(unique_rule(message), rule, "{message}");
         }
-    }
-
-    #[test]
-    fn corrupt_values_are_backend_errors() {
-        let err = corrupt("memberships.role", "owner");
-        assert!(matches!(err, StoreError::Backend(_)));
-        assert!(err.to_string().contains("memberships.role"), "{err}");
     }
 }

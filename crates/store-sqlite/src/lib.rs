@@ -1,34 +1,31 @@
 //! The embedded SQLite backend: a file in the data directory, WAL journal,
 //! foreign keys on. Implements every `orgsso_store` trait with runtime-checked
-//! queries; the conformance suite in `tests/` proves the SQL.
+//! queries: their text, the row decoding and the trait implementations are
+//! shared with the PostgreSQL backend through `orgsso-store-sql`, and
+//! `dialect.rs` holds what differs. The conformance suite in `tests/`
+//! proves the SQL.
 
 use async_trait::async_trait;
 use orgsso_store::{Store, StoreResult};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
-
-/// Emails with a non-ASCII character: the only ones an older, laxer parser
-/// may have stored in another form than the canonical one.
-const NON_ASCII_EMAILS: &str =
-    "SELECT id, address FROM emails WHERE length(CAST(address AS BLOB)) <> length(address)";
-const UPDATE_EMAIL_ADDRESS: &str = "UPDATE emails SET address = ? WHERE id = ?";
+use sqlx::{Sqlite, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
-mod audit;
+mod dialect;
 mod error;
-mod insight;
-mod orgs;
-mod repos;
-mod rows;
-mod sessions;
-mod sso;
-mod tokens;
-mod users;
+#[path = "../../store-sql/impls/mod.rs"]
+mod impls;
 
 use error::{backend, db};
+use orgsso_store_sql::rows;
+
+/// The store the shared trait implementations are compiled for.
+type Backend = SqliteStore;
+/// The database they run on.
+type Db = Sqlite;
 
 /// Connections waiting for the write lock give up after this long.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -64,34 +61,6 @@ impl SqliteStore {
     pub async fn migrate(&self) -> StoreResult<()> {
         sqlx::migrate!().run(&self.pool).await.map_err(backend)?;
         self.canonicalize_emails().await
-    }
-
-    /// Rewrites emails stored before addresses had one canonical form (NFC,
-    /// the domain in IDNA ASCII), so lookups and the SSO domain match see it.
-    /// Only an address with a non-ASCII character can differ from its form;
-    /// one whose form another account already has, or that no longer parses,
-    /// is left as it is and logged for the operator.
-    async fn canonicalize_emails(&self) -> StoreResult<()> {
-        let rows = sqlx::query(NON_ASCII_EMAILS)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
-        for row in rows {
-            let id: i64 = row.try_get("id").map_err(db)?;
-            let address: String = row.try_get("address").map_err(db)?;
-            let Some(canonical) = orgsso_store::canonical_rewrite(id, &address) else {
-                continue;
-            };
-            let updated = sqlx::query(UPDATE_EMAIL_ADDRESS)
-                .bind(canonical.as_str())
-                .bind(id)
-                .execute(&self.pool)
-                .await
-                .map(|_| ())
-                .map_err(db);
-            orgsso_store::rewrite_outcome(id, &canonical, updated)?;
-        }
-        Ok(())
     }
 
     /// A write transaction that takes SQLite's write lock up front.

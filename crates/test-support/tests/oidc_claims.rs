@@ -71,7 +71,8 @@ impl Hub {
             .any(|s| s.user == user.id)
     }
 
-    /// The detail of the newest `sso.login_failed` entry, if any.
+    /// The detail of the newest `sso.test_failed` entry (the admin's test
+    /// round trip was refused), if any.
     async fn last_failure(&self) -> Option<String> {
         self.app
             .store
@@ -79,7 +80,7 @@ impl Hub {
             .await
             .unwrap()
             .into_iter()
-            .find(|e| e.event == "sso.login_failed")
+            .find(|e| e.event == "sso.test_failed")
             .map(|e| e.detail)
     }
 }

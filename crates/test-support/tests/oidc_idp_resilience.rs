@@ -15,12 +15,17 @@ fn fixed_clock() -> Arc<FixedClock> {
     Arc::new(FixedClock::new(SystemClock.now()))
 }
 
-/// The newest `sso.login_failed` detail of the audit log.
+/// The detail of the newest refused sign-in in the audit log: a member's
+/// (`sso.login_failed`) or an admin's test round trip (`sso.test_failed`).
 async fn last_failure(org: &OidcOrg) -> String {
     org.audit_events()
         .await
         .into_iter()
-        .find_map(|e| e.strip_prefix("sso.login_failed ").map(str::to_owned))
+        .find_map(|e| {
+            e.strip_prefix("sso.login_failed ")
+                .or_else(|| e.strip_prefix("sso.test_failed "))
+                .map(str::to_owned)
+        })
         .expect("a refused sign-in in the audit log")
 }
 

@@ -1,14 +1,15 @@
 //! The SSO use cases against the real SQLite store: refusals, the admin
-//! proof, enabling, and the rules that end SSO sessions.
+//! proof, enabling, the rules that end SSO sessions, and the audit log.
 
 use super::oidc::OidcSettings;
 use super::*;
 use crate::{Entity, OutboxMailer, Precondition, ServiceConfig, SignupRequest};
+use audit::AuditFilter;
 use orgsso_core::{
     Clock, Denied, DisplayName, Email, FixedClock, OsEntropy, Password, Role, Secret, SsoMode,
     Timestamp,
 };
-use orgsso_store::{NewSsoConfig, SsoProtocol, Store, StoreError};
+use orgsso_store::{ActorKind, AuditOutcome, NewSsoConfig, SsoProtocol, Store, StoreError};
 use orgsso_store_sqlite::SqliteStore;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -624,4 +625,106 @@ fn oidc_config_stub() -> SsoConfig {
         test_result: None,
         tested_identity_matches: false,
     }
+}
+
+#[tokio::test]
+async fn a_refused_sign_in_is_audited_with_its_actor_target_and_failed_check() {
+    let f = fixture().await;
+    f.hub
+        .consume_saml(&f.bob, &f.org.name, "PFJlc3BvbnNlLz4=", "")
+        .await
+        .unwrap_err();
+    let entry = f.hub.store.audit_log(f.org.id, 1).await.unwrap().remove(0);
+    assert_eq!(entry.event, "sso.login_failed");
+    assert_eq!(entry.actor_kind, ActorKind::SignIn);
+    assert_eq!(entry.actor, Some(user(&f.bob).id));
+    assert_eq!(entry.target.as_deref(), Some("bob"));
+    assert_eq!(entry.outcome, AuditOutcome::Failure);
+    let details: serde_json::Value = serde_json::from_str(&entry.details).unwrap();
+    assert_eq!(details["code"], "sso.not_enabled");
+    assert_eq!(
+        details["check"],
+        "an IdP-initiated response arrived while SSO is disabled"
+    );
+}
+
+#[tokio::test]
+async fn break_glass_is_the_operators_with_its_reason() {
+    let f = fixture().await;
+    sso_enabled(&f).await;
+    f.hub
+        .operator_disable_sso(&f.org.name, "IdP outage, ticket 42")
+        .await
+        .unwrap();
+    let entry = f.hub.store.audit_log(f.org.id, 1).await.unwrap().remove(0);
+    assert_eq!(entry.event, "sso.disabled");
+    assert_eq!(entry.actor_kind, ActorKind::Operator);
+    assert_eq!(entry.actor, None);
+    let details: serde_json::Value = serde_json::from_str(&entry.details).unwrap();
+    assert_eq!(details["break_glass"], true);
+    assert_eq!(details["reason"], "IdP outage, ticket 42");
+}
+
+#[tokio::test]
+async fn the_log_is_read_by_filter_with_the_actors_name() {
+    let f = fixture().await;
+    let (admin, config) = sso_enabled(&f).await;
+    open_sso_session(&f, &config).await;
+    f.hub
+        .revoke_sso_sessions(&admin, Some(&Username::parse("bob").unwrap()))
+        .await
+        .unwrap();
+    f.hub
+        .consume_saml(&f.bob, &f.org.name, "PFJlc3BvbnNlLz4=", "")
+        .await
+        .unwrap_err();
+    let read = |filter: AuditFilter| {
+        let (hub, admin) = (&f.hub, &admin);
+        async move {
+            hub.sso_audit_page(admin, &filter, None, false, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.entry.event,
+                        r.actor_name.map(|n| n.to_string()).unwrap_or_default(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let all = read(AuditFilter::default()).await;
+    assert_eq!(all[0], ("sso.enabled".to_owned(), "alice".to_owned()));
+    let about_bob = read(AuditFilter {
+        user: Some(Username::parse("bob").unwrap()),
+        ..AuditFilter::default()
+    })
+    .await;
+    assert_eq!(
+        about_bob,
+        [
+            ("sso.sessions_revoked".to_owned(), "alice".to_owned()),
+            ("sso.login_failed".to_owned(), "bob".to_owned()),
+        ]
+    );
+    let failures = read(AuditFilter {
+        outcome: Some(AuditOutcome::Failure),
+        ..AuditFilter::default()
+    })
+    .await;
+    assert_eq!(
+        failures,
+        [("sso.login_failed".to_owned(), "bob".to_owned())]
+    );
+    let bad = |key: &'static str, value: &'static str| {
+        AuditFilter::parse(move |k| (k == key).then_some(value))
+            .unwrap_err()
+            .field
+    };
+    assert_eq!(bad("event", "DROP TABLE"), "event");
+    assert_eq!(bad("user", "no such name!"), "user");
+    assert_eq!(bad("outcome", "maybe"), "outcome");
+    assert_eq!(bad("since", "yesterday"), "since");
+    assert_eq!(bad("until", "2026-13-01"), "until");
 }

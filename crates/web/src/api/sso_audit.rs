@@ -121,9 +121,7 @@ impl Export {
                 return Some((Err(std::io::Error::other("the audit export stopped")), self));
             }
         };
-        let Some(last) = records.last() else {
-            return None;
-        };
+        let last = records.last()?;
         self.cursor = Some(last.entry.id);
         self.done = records.len() < AUDIT_PAGE_SIZE as usize;
         let mut chunk = Vec::new();

@@ -6,6 +6,7 @@ mod form_again;
 mod orgs;
 mod repos;
 mod sso;
+mod sso_audit;
 mod sso_preview;
 
 pub use account::parse_signup;
@@ -27,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .merge(repos::routes())
         .merge(sso::routes())
         .merge(sso_preview::routes())
+        .merge(sso_audit::routes())
         .layer(axum::middleware::from_fn(return_to_requested_page))
 }
 

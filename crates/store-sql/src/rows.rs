@@ -1,28 +1,65 @@
-//! Rows to records: every text column is parsed with the domain parser, and
-//! a value that does not parse is reported as corrupt data, never a panic.
+//! Rows to records, for either backend's row type: every text column is
+//! parsed with the domain parser, and a value that does not parse is
+//! reported as corrupt data, never a panic.
 
-use crate::error::{corrupt, db};
+use crate::error::{backend, corrupt};
 use orgsso_core::{
     Email, EmailId, OrgId, OrgName, RepoId, RepoKind, RepoName, Role, SsoMode, Timestamp, TokenId,
     TokenScope, UserId, Username, Visibility,
 };
 use orgsso_store::{
-    AccessToken, EmailRecord, Member, Org, OrgSso, OutboxMail, Owner, Repo, SessionRecord,
-    SsoConfig, SsoConfigId, SsoDomain, SsoPrompt, SsoProtocol, SsoPurpose, SsoRequest, SsoSession,
-    StoreResult, User, ViewerInOrg,
+    AccessToken, EmailRecord, Member, Org, OrgSso, OutboxMail, Owner, Repo, RoleSource,
+    SessionRecord, SpKey, SpKeyUse, SsoConfig, SsoConfigId, SsoDomain, SsoIdentityRecord,
+    SsoPrompt, SsoProtocol, SsoPurpose, SsoRequest, SsoSession, SsoUserEntry, StoreResult,
+    StoredRoleMapping, User, ViewerInOrg,
 };
-use sqlx::postgres::PgRow;
-use sqlx::{Postgres, Row};
+use sqlx::{ColumnIndex, Decode, Row, Type};
 
-pub(crate) fn get<'r, T>(row: &'r PgRow, column: &'static str) -> StoreResult<T>
-where
-    T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
-{
-    row.try_get(column).map_err(db)
+/// A row that yields a `T` from a named column.
+pub trait Decodes<T> {
+    fn decode(&self, column: &'static str) -> Result<T, sqlx::Error>;
 }
 
-pub(crate) fn parsed<T, E>(
-    row: &PgRow,
+impl<R, T> Decodes<T> for R
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    T: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+{
+    fn decode(&self, column: &'static str) -> Result<T, sqlx::Error> {
+        self.try_get(column)
+    }
+}
+
+/// A row of either backend: it decodes every column type the store keeps.
+pub trait SqlRow:
+    Decodes<i64>
+    + Decodes<Option<i64>>
+    + Decodes<String>
+    + Decodes<Option<String>>
+    + Decodes<bool>
+    + Decodes<Vec<u8>>
+    + Decodes<Option<Vec<u8>>>
+{
+}
+
+impl<R> SqlRow for R where
+    R: Decodes<i64>
+        + Decodes<Option<i64>>
+        + Decodes<String>
+        + Decodes<Option<String>>
+        + Decodes<bool>
+        + Decodes<Vec<u8>>
+        + Decodes<Option<Vec<u8>>>
+{
+}
+
+pub fn get<T>(row: &impl Decodes<T>, column: &'static str) -> StoreResult<T> {
+    row.decode(column).map_err(backend)
+}
+
+pub fn parsed<T, E>(
+    row: &impl SqlRow,
     column: &'static str,
     parse: impl FnOnce(&str) -> Result<T, E>,
 ) -> StoreResult<T> {
@@ -30,15 +67,15 @@ pub(crate) fn parsed<T, E>(
     parse(&raw).map_err(|_| corrupt(column, raw))
 }
 
-fn time(row: &PgRow, column: &'static str) -> StoreResult<Timestamp> {
+fn time(row: &impl SqlRow, column: &'static str) -> StoreResult<Timestamp> {
     Ok(Timestamp::from_unix(get(row, column)?))
 }
 
-fn maybe_time(row: &PgRow, column: &'static str) -> StoreResult<Option<Timestamp>> {
+fn maybe_time(row: &impl SqlRow, column: &'static str) -> StoreResult<Option<Timestamp>> {
     Ok(get::<Option<i64>>(row, column)?.map(Timestamp::from_unix))
 }
 
-pub(crate) fn role(row: &PgRow, column: &'static str) -> StoreResult<Role> {
+pub fn role(row: &impl SqlRow, column: &'static str) -> StoreResult<Role> {
     parsed(row, column, str::parse::<Role>)
 }
 
@@ -49,7 +86,7 @@ macro_rules! user_columns {
 }
 pub(crate) use user_columns;
 
-pub(crate) fn user(row: &PgRow) -> StoreResult<User> {
+pub fn user(row: &impl SqlRow) -> StoreResult<User> {
     Ok(User {
         id: UserId(get(row, "id")?),
         username: parsed(row, "username", Username::parse)?,
@@ -65,7 +102,7 @@ macro_rules! email_columns {
 }
 pub(crate) use email_columns;
 
-pub(crate) fn email(row: &PgRow) -> StoreResult<EmailRecord> {
+pub fn email(row: &impl SqlRow) -> StoreResult<EmailRecord> {
     Ok(EmailRecord {
         id: EmailId(get(row, "id")?),
         user: UserId(get(row, "user_id")?),
@@ -83,7 +120,7 @@ macro_rules! session_columns {
 }
 pub(crate) use session_columns;
 
-pub(crate) fn session(row: &PgRow) -> StoreResult<SessionRecord> {
+pub fn session(row: &impl SqlRow) -> StoreResult<SessionRecord> {
     Ok(SessionRecord {
         id_hash: get(row, "id_hash")?,
         user: UserId(get(row, "user_id")?),
@@ -100,7 +137,7 @@ macro_rules! token_columns {
 }
 pub(crate) use token_columns;
 
-pub(crate) fn token(row: &PgRow) -> StoreResult<AccessToken> {
+pub fn token(row: &impl SqlRow) -> StoreResult<AccessToken> {
     Ok(AccessToken {
         id: TokenId(get(row, "id")?),
         user: UserId(get(row, "user_id")?),
@@ -118,7 +155,7 @@ macro_rules! org_columns {
 }
 pub(crate) use org_columns;
 
-pub(crate) fn org(row: &PgRow) -> StoreResult<Org> {
+pub fn org(row: &impl SqlRow) -> StoreResult<Org> {
     Ok(Org {
         id: OrgId(get(row, "id")?),
         name: parsed(row, "name", OrgName::parse)?,
@@ -129,7 +166,7 @@ pub(crate) fn org(row: &PgRow) -> StoreResult<Org> {
 }
 
 /// Expects `user_id, username, display_name, role, created_at`.
-pub(crate) fn member(row: &PgRow) -> StoreResult<Member> {
+pub fn member(row: &impl SqlRow) -> StoreResult<Member> {
     Ok(Member {
         user: UserId(get(row, "user_id")?),
         username: parsed(row, "username", Username::parse)?,
@@ -140,8 +177,8 @@ pub(crate) fn member(row: &PgRow) -> StoreResult<Member> {
 }
 
 /// Expects `user_id, org_id` of a namespace or `owner_user_id, owner_org_id` of a repo.
-pub(crate) fn owner(
-    row: &PgRow,
+pub fn owner(
+    row: &impl SqlRow,
     user_column: &'static str,
     org_column: &'static str,
 ) -> StoreResult<Owner> {
@@ -163,7 +200,7 @@ macro_rules! repo_columns {
 }
 pub(crate) use repo_columns;
 
-pub(crate) fn repo(row: &PgRow) -> StoreResult<Repo> {
+pub fn repo(row: &impl SqlRow) -> StoreResult<Repo> {
     Ok(Repo {
         id: RepoId(get(row, "id")?),
         owner: owner(row, "owner_user_id", "owner_org_id")?,
@@ -185,7 +222,7 @@ macro_rules! mail_columns {
 }
 pub(crate) use mail_columns;
 
-pub(crate) fn mail(row: &PgRow) -> StoreResult<OutboxMail> {
+pub fn mail(row: &impl SqlRow) -> StoreResult<OutboxMail> {
     Ok(OutboxMail {
         id: get(row, "id")?,
         to: get(row, "to_addr")?,
@@ -203,7 +240,7 @@ macro_rules! sso_config_columns {
 }
 pub(crate) use sso_config_columns;
 
-pub(crate) fn sso_config(row: &PgRow) -> StoreResult<SsoConfig> {
+pub fn sso_config(row: &impl SqlRow) -> StoreResult<SsoConfig> {
     Ok(SsoConfig {
         id: SsoConfigId(get(row, "id")?),
         org: OrgId(get(row, "org_id")?),
@@ -227,7 +264,7 @@ macro_rules! org_sso_columns {
 }
 pub(crate) use org_sso_columns;
 
-pub(crate) fn org_sso(row: &PgRow) -> StoreResult<OrgSso> {
+pub fn org_sso(row: &impl SqlRow) -> StoreResult<OrgSso> {
     Ok(OrgSso {
         org: OrgId(get(row, "org_id")?),
         mode: sso_mode(get(row, "enabled")?, get(row, "enforced")?),
@@ -239,7 +276,7 @@ pub(crate) fn org_sso(row: &PgRow) -> StoreResult<OrgSso> {
 }
 
 /// The mode from its two columns: `enabled` switches SSO on, `enforced` says how.
-pub(crate) fn sso_mode(enabled: bool, enforced: bool) -> SsoMode {
+pub fn sso_mode(enabled: bool, enforced: bool) -> SsoMode {
     match (enabled, enforced) {
         (false, _) => SsoMode::Off,
         (true, false) => SsoMode::Optional,
@@ -247,7 +284,7 @@ pub(crate) fn sso_mode(enabled: bool, enforced: bool) -> SsoMode {
     }
 }
 
-pub(crate) fn sso_session(row: &PgRow) -> StoreResult<SsoSession> {
+pub fn sso_session(row: &impl SqlRow) -> StoreResult<SsoSession> {
     Ok(SsoSession {
         hub_session_hash: get(row, "hub_session_hash")?,
         user: UserId(get(row, "user_id")?),
@@ -268,7 +305,7 @@ macro_rules! sso_request_columns {
 }
 pub(crate) use sso_request_columns;
 
-pub(crate) fn sso_request(row: &PgRow) -> StoreResult<SsoRequest> {
+pub fn sso_request(row: &impl SqlRow) -> StoreResult<SsoRequest> {
     Ok(SsoRequest {
         handle_hash: get(row, "handle_hash")?,
         hub_session_hash: get(row, "hub_session_hash")?,
@@ -287,11 +324,11 @@ pub(crate) fn sso_request(row: &PgRow) -> StoreResult<SsoRequest> {
 }
 
 /// Expects `response, at`.
-pub(crate) fn failed_response(row: &PgRow) -> StoreResult<(String, Timestamp)> {
+pub fn failed_response(row: &impl SqlRow) -> StoreResult<(String, Timestamp)> {
     Ok((get(row, "response")?, time(row, "at")?))
 }
 
-pub(crate) fn viewer_in_org(row: &PgRow) -> StoreResult<ViewerInOrg> {
+pub fn viewer_in_org(row: &impl SqlRow) -> StoreResult<ViewerInOrg> {
     let role = match get::<Option<String>>(row, "role")? {
         Some(raw) => Some(
             raw.parse::<Role>()
@@ -307,16 +344,85 @@ pub(crate) fn viewer_in_org(row: &PgRow) -> StoreResult<ViewerInOrg> {
     })
 }
 
-pub(crate) fn sso_domain(row: &PgRow) -> StoreResult<SsoDomain> {
+pub fn sso_domain(row: &impl SqlRow) -> StoreResult<SsoDomain> {
     Ok(SsoDomain {
         domain: get(row, "domain")?,
         verified_accounts: get(row, "verified_accounts")?,
     })
 }
 
-pub(crate) fn sso_prompt(row: &PgRow) -> StoreResult<SsoPrompt> {
+pub fn sso_prompt(row: &impl SqlRow) -> StoreResult<SsoPrompt> {
     Ok(SsoPrompt {
         org: parsed(row, "name", OrgName::parse)?,
         mode: sso_mode(true, get(row, "enforced")?),
+    })
+}
+
+macro_rules! sso_identity_columns {
+    () => {
+        "org_id, user_id, issuer, subject, email, first_login_at, last_login_at, role, role_source"
+    };
+}
+pub(crate) use sso_identity_columns;
+
+pub fn sso_identity(row: &impl SqlRow) -> StoreResult<SsoIdentityRecord> {
+    Ok(SsoIdentityRecord {
+        org: OrgId(get(row, "org_id")?),
+        user: UserId(get(row, "user_id")?),
+        issuer: get(row, "issuer")?,
+        subject: get(row, "subject")?,
+        email: get(row, "email")?,
+        first_login_at: time(row, "first_login_at")?,
+        last_login_at: time(row, "last_login_at")?,
+        role: role(row, "role")?,
+        role_source: parsed(row, "role_source", |raw| RoleSource::parse(raw).ok_or(()))?,
+    })
+}
+
+/// A row of `sso_users_of_org`: the user, their membership role if any,
+/// and the identity columns, all `NULL` without an identity.
+pub fn sso_user(row: &impl SqlRow) -> StoreResult<SsoUserEntry> {
+    let linked = get::<Option<i64>>(row, "user_id")?.is_some();
+    let member_role = match get::<Option<String>>(row, "member_role")? {
+        Some(_) => Some(role(row, "member_role")?),
+        None => None,
+    };
+    Ok(SsoUserEntry {
+        user: UserId(get(row, "uid")?),
+        username: parsed(row, "username", Username::parse)?,
+        member_role,
+        identity: if linked {
+            Some(sso_identity(row)?)
+        } else {
+            None
+        },
+    })
+}
+
+/// Expects `path, roles, updated_at`.
+pub fn role_mapping(row: &impl SqlRow) -> StoreResult<StoredRoleMapping> {
+    Ok(StoredRoleMapping {
+        path: get(row, "path")?,
+        roles_json: get(row, "roles")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+macro_rules! sp_key_columns {
+    () => {
+        "org_id, usage, current, private_key_ciphertext, certificate_pem, created_at"
+    };
+}
+pub(crate) use sp_key_columns;
+
+pub fn sp_key(row: &impl SqlRow) -> StoreResult<SpKey> {
+    let usage: String = get(row, "usage")?;
+    Ok(SpKey {
+        org: OrgId(get(row, "org_id")?),
+        usage: SpKeyUse::parse(&usage).ok_or_else(|| corrupt("sp_keys.usage", usage))?,
+        current: get(row, "current")?,
+        private_key_ciphertext: get(row, "private_key_ciphertext")?,
+        certificate_pem: get(row, "certificate_pem")?,
+        created_at: time(row, "created_at")?,
     })
 }

@@ -1,0 +1,282 @@
+//! The SSO audit log end to end, through the real OIDC IdP
+//! (`oidc-provider`, `e2e/oidc-idp.mjs`): structured entries (actor kind,
+//! target, outcome, facts) for configuration, tests (a failed test kept
+//! apart from members' refusals), enabling and refused sign-ins; the export
+//! as JSON lines with its filters; and the admin's searchable, paginated page.
+
+use orgsso_test_support::oidc_provider::{authenticate, back_at_hub, OidcIdp, IDP_PASSWORD};
+use orgsso_test_support::{
+    error_of, json_body, location, ndjson_body, skip_without_peer, Client, StatusCode, TestApp,
+};
+use serde_json::{json, Value};
+
+const ORG: &str = "acme";
+
+fn export(query: &str) -> String {
+    format!("/api/orgs/{ORG}/sso/audit?{query}")
+}
+
+/// `(event, outcome)` of each line.
+fn events(lines: &[Value]) -> Vec<(String, String)> {
+    lines
+        .iter()
+        .map(|l| {
+            (
+                l["event"].as_str().unwrap_or_default().to_owned(),
+                l["outcome"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn line<'a>(lines: &'a [Value], event: &str) -> &'a Value {
+    lines
+        .iter()
+        .find(|l| l["event"] == event)
+        .unwrap_or_else(|| panic!("no {event} in {lines:#?}"))
+}
+
+/// The value of `key` in `url`'s query.
+fn query_param(url: &str, key: &str) -> String {
+    reqwest::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no {key} in {url}"))
+}
+
+/// `browser` signs in to acme through the IdP as `idp_user`: the hub's answer.
+async fn sign_in(browser: &Client, idp_user: &str) -> reqwest::Response {
+    let res = browser
+        .get(&format!(
+            "/organizations/{ORG}/sso?return_to=/organizations/{ORG}"
+        ))
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let callback = authenticate(browser, &location(&res), idp_user, IDP_PASSWORD).await;
+    back_at_hub(browser, &callback).await
+}
+
+#[tokio::test]
+async fn sso_events_are_structured_exported_as_json_lines_and_searchable() {
+    if let Some(why) = OidcIdp::unavailable() {
+        skip_without_peer(&why);
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    app.org(&alice, ORG).await;
+    let bob = app.user("bob").await;
+    app.add_member(&alice, ORG, "bob", "read").await;
+    // carol's IdP account says her email is not verified: she is refused.
+    let carol = app.user("carol").await;
+    app.add_member(&alice, ORG, "carol", "read").await;
+
+    let idp = OidcIdp::for_org(&app.base_url, ORG);
+    let res = alice
+        .post_json(
+            &format!("/api/orgs/{ORG}/sso/oidc"),
+            json!({"issuer_url": idp.issuer, "client_id": idp.client_id,
+                   "client_secret": idp.client_secret, "scopes": "openid email profile"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let saved = json_body(res).await;
+    let config = saved["config_id"].as_i64().unwrap();
+    // The first test fails: the IdP answers access_denied.
+    let test_url = saved["test_url"].as_str().unwrap();
+    let state = query_param(test_url, "state");
+    let res = alice
+        .get(&format!(
+            "/organizations/{ORG}/oidc/callback?state={state}&error=access_denied"
+        ))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // The second passes.
+    let csrf = alice
+        .page_csrf(&format!("/organizations/{ORG}/settings/sso"))
+        .await;
+    let res = alice
+        .post_form(
+            &format!("/organizations/{ORG}/settings/sso/test"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    let callback = authenticate(&alice, &location(&res), "alice", IDP_PASSWORD).await;
+    back_at_hub(&alice, &callback).await;
+    let res = alice
+        .post_json(
+            &format!("/api/orgs/{ORG}/sso/enable"),
+            json!({"config_id": config, "mode": "enforced"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        sign_in(&alice, "alice").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(sign_in(&bob, "bob").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        sign_in(&carol, "carol").await.status(),
+        StatusCode::FORBIDDEN
+    );
+
+    let res = alice.get(&export("")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let lines = ndjson_body(res).await;
+    // Oldest first, every entry once, ids increasing.
+    let ids: Vec<i64> = lines.iter().map(|l| l["id"].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    let seen = events(&lines);
+    let position = |event: &str| seen.iter().position(|(e, _)| e == event);
+    assert!(position("sso.config_saved") < position("sso.test_failed"));
+    assert!(position("sso.test_failed") < position("sso.test_passed"));
+    assert!(position("sso.test_passed") < position("sso.enabled"));
+
+    let failed_test = line(&lines, "sso.test_failed");
+    assert_eq!(failed_test["outcome"], "failure");
+    assert_eq!(failed_test["actor_kind"], "sign_in");
+    assert_eq!(failed_test["actor"], "alice");
+    assert_eq!(failed_test["target"], "alice");
+    assert_eq!(
+        failed_test["details"]["code"], "oidc.idp_error",
+        "{failed_test}"
+    );
+
+    let enabled = line(&lines, "sso.enabled");
+    assert_eq!(enabled["actor_kind"], "user");
+    assert_eq!(enabled["actor"], "alice");
+    assert_eq!(enabled["outcome"], "success");
+    assert_eq!(
+        enabled["details"],
+        json!({"mode": "enforced", "mode_before": "off", "config_id": config})
+    );
+
+    let refused = line(&lines, "sso.login_failed");
+    assert_eq!(refused["actor_kind"], "sign_in");
+    assert_eq!(refused["actor"], "carol");
+    assert_eq!(refused["target"], "carol");
+    assert_eq!(refused["outcome"], "failure");
+    assert_eq!(
+        refused["details"]["code"], "oidc.email_not_verified",
+        "{refused}"
+    );
+    assert!(refused["details"]["check"]
+        .as_str()
+        .unwrap()
+        .contains("carol@example.com"));
+    // A member's refusal is not a failed test, and a failed test is no member's refusal.
+    assert_eq!(
+        events(&lines)
+            .iter()
+            .filter(|(e, _)| e == "sso.login_failed")
+            .count(),
+        1
+    );
+
+    // Filters: outcome, event, user, time.
+    let failures = ndjson_body(alice.get(&export("outcome=failure")).await).await;
+    assert_eq!(
+        events(&failures),
+        [
+            ("sso.test_failed".to_owned(), "failure".to_owned()),
+            ("sso.login_failed".to_owned(), "failure".to_owned())
+        ]
+    );
+    let carols = ndjson_body(alice.get(&export("user=carol")).await).await;
+    assert!(carols
+        .iter()
+        .all(|l| l["actor"] == "carol" || l["target"] == "carol"));
+    assert!(!carols.is_empty());
+    let enabled_only = ndjson_body(alice.get(&export("event=sso.enabled")).await).await;
+    assert_eq!(enabled_only.len(), 1);
+    let later = ndjson_body(alice.get(&export("since=2999-01-01T00:00:00Z")).await).await;
+    assert!(later.is_empty());
+    let earlier = ndjson_body(alice.get(&export("until=2000-01-01T00:00:00Z")).await).await;
+    assert!(earlier.is_empty());
+
+    // The page finds the same, newest first, a refusal marked.
+    let page = alice
+        .get(&format!(
+            "/organizations/{ORG}/settings/sso/audit?outcome=failure&user=carol"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(
+            "<td><code>sso.login_failed</code></td><td>carol (SSO sign-in)</td><td>carol</td>"
+        ),
+        "{page}"
+    );
+    assert!(!page.contains("sso.test_failed"), "{page}");
+    assert!(page.contains(r#"<option value="failure" selected>"#));
+}
+
+#[tokio::test]
+async fn the_audit_page_pages_and_bad_filters_name_their_field() {
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    app.org(&alice, ORG).await;
+    let bob = app.user("bob").await;
+    app.add_member(&alice, ORG, "bob", "write").await;
+    // 55 revocations: more than one page of 50.
+    for _ in 0..55 {
+        let res = alice
+            .post_json(&format!("/api/orgs/{ORG}/sso/revoke"), json!({}))
+            .await;
+        assert!(res.status().is_success(), "{}", res.status());
+    }
+    let lines = ndjson_body(alice.get(&export("event=sso.sessions_revoked")).await).await;
+    assert_eq!(lines.len(), 55);
+
+    let page_path = format!("/organizations/{ORG}/settings/sso/audit?event=sso.sessions_revoked");
+    let first = alice.get(&page_path).await.text().await.unwrap();
+    assert_eq!(
+        first
+            .matches("<td><code>sso.sessions_revoked</code></td>")
+            .count(),
+        50
+    );
+    let newest = lines[54]["id"].as_i64().unwrap();
+    let oldest_shown = lines[5]["id"].as_i64().unwrap();
+    assert!(first.contains(&format!(
+        r#"<a id="older" href="/organizations/{ORG}/settings/sso/audit?before={oldest_shown}&#38;event=sso.sessions_revoked">"#
+    )), "{first}");
+    assert!(newest > oldest_shown);
+    let second = alice
+        .get(&format!(
+            "/organizations/{ORG}/settings/sso/audit?before={oldest_shown}&event=sso.sessions_revoked"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        second
+            .matches("<td><code>sso.sessions_revoked</code></td>")
+            .count(),
+        5
+    );
+    assert!(!second.contains(r#"id="older""#));
+
+    for (query, field) in [
+        ("event=Not%20An%20Event", "event"),
+        ("outcome=maybe", "outcome"),
+        ("since=yesterday", "since"),
+        ("user=no%20such%20name", "user"),
+    ] {
+        let (status, error) = error_of(alice.get(&export(query)).await).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(error["field"], field, "{query}: {error}");
+    }
+    // Admins only, for the export and the page.
+    let (status, _) = error_of(bob.get(&export("")).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let res = bob
+        .get(&format!("/organizations/{ORG}/settings/sso/audit"))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
