@@ -3874,3 +3874,43 @@ pub async fn audit_pages_filter_and_continue_from_a_cursor(store: &dyn Store) {
         Vec::<String>::new()
     );
 }
+
+/// The SQL that tries to rewrite history behind the store's back.
+pub const AUDIT_TAMPERING: [&str; 3] = [
+    "UPDATE sso_audit SET detail = 'nothing happened'",
+    "UPDATE sso_audit SET outcome = 'failure'",
+    "DELETE FROM sso_audit",
+];
+
+/// Run by each backend with a raw connection to the same database (`run`
+/// executes one statement, its error as text): the database itself refuses
+/// to change or delete an SSO audit entry, whatever SQL bypasses the store.
+pub async fn audit_entries_cannot_be_changed_or_deleted<F, Fut>(store: &dyn Store, run: F)
+where
+    F: Fn(&'static str) -> Fut,
+    Fut: Future<Output = Result<(), String>>,
+{
+    let alice = user(store, "alice").await;
+    let acme = org(store, "acme", alice.id).await;
+    store
+        .append_audit(NewAuditEntry {
+            org: acme.id,
+            at: at(2),
+            actor_kind: ActorKind::User,
+            actor: Some(alice.id),
+            event: "sso.enabled".into(),
+            target: None,
+            outcome: AuditOutcome::Success,
+            detail: "SSO enforced".into(),
+            details: "{}".into(),
+        })
+        .await
+        .unwrap();
+    for sql in AUDIT_TAMPERING {
+        let err = run(sql).await.expect_err(sql);
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+    let log = store.audit_log(acme.id, 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].detail, "SSO enforced");
+}
