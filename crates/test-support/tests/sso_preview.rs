@@ -6,11 +6,13 @@
 //! sign-ins and the admin's test. Sign-ins go through the real OIDC IdP
 //! (`oidc-provider`, `e2e/oidc-idp.mjs`).
 
+use orgsso_core::{Clock, FixedClock, SystemClock};
 use orgsso_test_support::oidc_provider::{authenticate, back_at_hub, OidcIdp, IDP_PASSWORD};
 use orgsso_test_support::{
     error_of, json_body, location, skip_without_peer, Client, StatusCode, TestApp, PASSWORD,
 };
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 const ORG: &str = "acme";
 
@@ -167,6 +169,87 @@ async fn enabling_is_previewed_and_the_preview_says_what_then_happens() {
 }
 
 #[tokio::test]
+async fn switching_from_optional_to_enforced_is_previewed_from_the_settings_page() {
+    if let Some(why) = OidcIdp::unavailable() {
+        skip_without_peer(&why);
+        return;
+    }
+    let clock = Arc::new(FixedClock::new(SystemClock.now()));
+    let app = TestApp::spawn_with_clock(clock.clone()).await;
+    let alice = app.user("alice").await;
+    app.org(&alice, ORG).await;
+    let bob = app.user("bob").await;
+    app.add_member(&alice, ORG, "bob", "read").await;
+    let bobs_token = app.token(&bob, "read").await;
+    let idp = OidcIdp::for_org(&app.base_url, ORG);
+    let config = configure_and_test(&idp, &alice).await;
+    let res = alice
+        .post_json(
+            &format!("/api/orgs/{ORG}/sso/enable"),
+            json!({"config_id": config, "mode": "optional"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+    // The enabled SSO's card offers the switch, through the preview.
+    let page = alice.get(&settings()).await.text().await.unwrap();
+    let query = format!("change=enable&config_id={config}&mode=enforced");
+    assert!(page.contains(&format!(
+        r#"<form id="switch-mode" method="get" action="/organizations/{ORG}/settings/sso/preview"><input type="hidden" name="change" value="enable"><input type="hidden" name="config_id" value="{config}"><input type="hidden" name="mode" value="enforced">"#
+    )), "{page}");
+    let page = alice.get(&preview_page(&query)).await.text().await.unwrap();
+    assert!(
+        page.contains("<h1>Switch SSO from optional to enforced: who it reaches</h1>"),
+        "{page}"
+    );
+    assert!(page.contains("2 people will reach nothing in acme until they sign in through the identity provider; 1 access token will stop reaching acme until its owners do."), "{page}");
+    let preview = json_body(alice.get(&preview_api("change=enable&mode=enforced")).await).await;
+    assert_eq!(preview["mode_before"], "optional");
+    assert_eq!(
+        affected(&preview),
+        pairs(&[("alice", "must_sign_in"), ("bob", "must_sign_in")])
+    );
+
+    // Optional refuses nothing yet; confirming the switch stops bob's token.
+    let members = format!("/api/orgs/{ORG}/members");
+    let token = app.token_client(&bobs_token);
+    assert_eq!(token.get(&members).await.status(), StatusCode::OK);
+    let csrf = alice.page_csrf(&preview_page(&query)).await;
+    let res = alice
+        .post_form(
+            &format!("{}/enable", settings()),
+            &[
+                ("csrf_token", &csrf),
+                ("config_id", &config.to_string()),
+                ("mode", "enforced"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (status, error) = error_of(token.get(&members).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(error["code"], "sso_required", "{error}");
+    // alice, stopped too, signs in through the IdP to read the audit log.
+    sign_in(&alice, "alice").await;
+    let switched = alice
+        .sso_audit(ORG)
+        .await
+        .into_iter()
+        .find(|e| e["event"] == "sso.enabled")
+        .expect("sso.enabled");
+    assert_eq!(switched["details"]["mode_before"], "optional", "{switched}");
+    assert_eq!(switched["details"]["mode"], "enforced", "{switched}");
+
+    // An hour after the test, switching back asks for a fresh test first.
+    clock.advance(60 * 60 + 1);
+    let page = alice.get(&settings()).await.text().await.unwrap();
+    assert!(page.contains(r#"<p id="switch-mode" class="muted">To switch to optional: your test of this configuration is more than an hour old; test it again, then enable.</p>"#), "{page}");
+    assert!(page.contains(&format!(
+        r#"<button type="submit">Test configuration #{config} again</button>"#
+    )));
+}
+
+#[tokio::test]
 async fn a_domain_preview_names_only_the_accounts_it_newly_reaches() {
     let app = TestApp::spawn().await;
     let alice = app.user("alice").await;
@@ -222,8 +305,11 @@ async fn the_preview_is_for_admins_and_names_what_is_wrong_with_a_request() {
     let bob = app.user("bob").await;
     app.add_member(&alice, ORG, "bob", "write").await;
 
-    let (status, _) = error_of(bob.get(&preview_api("change=enable")).await).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    // A member is refused as a member, whatever the change, well-formed or not.
+    for query in ["change=enable", "change=add-domain"] {
+        let (status, _) = error_of(bob.get(&preview_api(query)).await).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{query}");
+    }
     let (status, _) = error_of(app.client().get(&preview_api("change=enable")).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(

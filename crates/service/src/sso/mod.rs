@@ -112,6 +112,21 @@ impl Hub {
             .await
     }
 
+    /// Records a configuration an admin saved: which, and what it says.
+    pub(crate) async fn record_config_saved(
+        &self,
+        admin: &OrgAdmin,
+        config: &SsoConfig,
+        protocol: &'static str,
+        detail: String,
+    ) -> ServiceResult<()> {
+        let event = AuditEvent::by_user(Some(admin.admin()), "sso.config_saved", detail)
+            .target(format!("configuration #{}", config.id))
+            .with("config_id", config.id.0)
+            .with("protocol", protocol);
+        self.record(admin.org(), event).await
+    }
+
     /// The org's SSO state (enabled, options), which anyone may know.
     pub async fn org_sso_state(&self, org: &Org) -> ServiceResult<OrgSso> {
         Ok(self.store.org_sso(org.id).await?)
@@ -619,8 +634,12 @@ impl Hub {
                         ));
                     }
                 }
-                self.audit(org, Some(user.id), "sso.test_passed", detail)
-                    .await?;
+                let event = AuditEvent::sign_in(user.id, "sso.test_passed", detail)
+                    .target(user.username.as_str())
+                    .with("config_id", config.id.0)
+                    .with("email", identity.email.as_str())
+                    .with("identity_matches", identity_matches);
+                self.record(org, event).await?;
                 let done = if identity_matches {
                     "tested"
                 } else {
@@ -674,13 +693,15 @@ impl Hub {
                         Ok(()) | Err(StoreError::Conflict(_)) => {}
                         Err(e) => return Err(e.into()),
                     }
-                    self.audit(
-                        org,
-                        Some(user.id),
+                    let event = AuditEvent::sign_in(
+                        user.id,
                         "sso.member_joined",
                         format!("{} joined as {role} ({cause})", user.username),
                     )
-                    .await?;
+                    .target(user.username.as_str())
+                    .with("role", role.as_str())
+                    .with("cause", cause.as_str());
+                    self.record(org, event).await?;
                 } else if let (Some(old), Some((role, _, cause))) = (current_role, &mapped) {
                     if old != *role {
                         role_source = self
@@ -753,16 +774,19 @@ impl Hub {
                     }
                     Err(other) => return Err(other.into()),
                 }
-                self.audit(
-                    org,
-                    Some(user.id),
+                let event = AuditEvent::sign_in(
+                    user.id,
                     "sso.login",
                     format!(
                         "{} signed in as {} (subject {})",
                         user.username, identity.email, identity.subject
                     ),
                 )
-                .await?;
+                .target(user.username.as_str())
+                .with("config_id", config.id.0)
+                .with("email", identity.email.as_str())
+                .with("subject", identity.subject.as_str());
+                self.record(org, event).await?;
                 let redirect_to = orgsso_core::redirect::safe_local_path(return_to)
                     .filter(|p| !p.is_empty())
                     .map(str::to_owned)

@@ -583,7 +583,7 @@ impl Hub {
         if settings.prompt_login {
             detail.push_str(", prompt=login");
         }
-        self.audit(org, Some(admin.admin()), "sso.config_saved", detail)
+        self.record_config_saved(admin, &config, "oidc", detail)
             .await?;
         let test_url = self
             .oidc_redirect(caller, org, &config, &settings, SsoPurpose::Test, "")

@@ -344,7 +344,7 @@ impl Hub {
         if settings.sign_authn_requests {
             detail.push_str(", AuthnRequests signed");
         }
-        self.audit(org, Some(admin.admin()), "sso.config_saved", detail)
+        self.record_config_saved(admin, &config, "saml", detail)
             .await?;
         let test_url = self
             .saml_redirect(caller, org, &config, &settings, SsoPurpose::Test, "")

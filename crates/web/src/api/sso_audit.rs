@@ -27,6 +27,7 @@ pub(super) struct AuditExportQuery {
     #[param(pattern = "^[a-z._]{1,64}$")]
     event: Option<String>,
     /// Only entries this user caused or that are about them.
+    #[param(value_type = Option<super::Handle>)]
     user: Option<String>,
     #[param(pattern = "^(success|failure)$")]
     outcome: Option<String>,
@@ -149,8 +150,9 @@ pub(super) async fn sso_audit(
     Path(org): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    let filter = AuditFilter::parse(|key| query.get(key).map(String::as_str))?;
+    // Whom the caller may ask first: a stranger learns nothing from the filters.
     let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
+    let filter = AuditFilter::parse(|key| query.get(key).map(String::as_str))?;
     let export = Export {
         hub: app.hub.clone(),
         admin,

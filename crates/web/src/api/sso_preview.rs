@@ -163,13 +163,9 @@ pub(super) async fn sso_preview(
     Path(org): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult {
+    // Whom the caller may ask first: a stranger learns nothing from the change.
+    let admin = app.hub.org_admin(&auth.caller, &org_name(&org)?).await?;
     let change = SsoChange::parse(|key| query.get(key).map(String::as_str))?;
-    let preview = app
-        .hub
-        .sso_preview(
-            &app.hub.org_admin(&auth.caller, &org_name(&org)?).await?,
-            change,
-        )
-        .await?;
+    let preview = app.hub.sso_preview(&admin, change).await?;
     ok(SsoPreviewView::of(&preview))
 }

@@ -172,6 +172,8 @@ struct SsoPage {
     name: String,
     enabled: bool,
     mode: &'static str,
+    /// The mode an admin may switch an enabled SSO to.
+    other_mode: &'static str,
     active_id: i64,
     /// Why the viewing admin cannot enable the newest configuration, if so.
     enable_blocked: Option<orgsso_service::sso::EnableBlocked>,
@@ -413,6 +415,10 @@ async fn sso_page(
         name: overview.org.name.to_string(),
         enabled: overview.state.enabled(),
         mode: overview.state.mode.as_str(),
+        other_mode: match overview.state.mode {
+            SsoMode::Enforced => SsoMode::Optional.as_str(),
+            _ => SsoMode::Enforced.as_str(),
+        },
         enable_blocked: overview.can_enable.err(),
         domains: overview
             .domains

@@ -54,6 +54,7 @@ async fn audit_page(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
     let arg = |key: &str| query.get(key).map(String::as_str);
     let filter = AuditFilter::parse(arg).map_err(WebError::from)?;
     let before =
@@ -63,7 +64,6 @@ async fn audit_page(
                 WebError::from(FieldError::new("before", "must be an entry number"))
             })?),
         };
-    let admin = app.hub.org_admin(&auth.caller, &name).await?;
     let records = app
         .hub
         .sso_audit_page(&admin, &filter, before, true, PAGE_SIZE)

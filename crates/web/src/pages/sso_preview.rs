@@ -79,6 +79,7 @@ async fn preview_page(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let name = org_name(&org)?;
+    let admin = app.hub.org_admin(&auth.caller, &name).await?;
     let arg = |key: &str| query.get(key).map(String::as_str);
     let change = SsoChange::parse(arg).map_err(WebError::from)?;
     let settings = format!("/organizations/{name}/settings/sso");
@@ -125,8 +126,13 @@ async fn preview_page(
         ),
     };
     let mapping = matches!(change, SsoChange::Mapping { .. });
-    let admin = app.hub.org_admin(&auth.caller, &name).await?;
     let preview = app.hub.sso_preview(&admin, change).await?;
+    let title = match &preview.change {
+        SsoChange::Enable { mode } if preview.mode_before != SsoMode::Off => {
+            format!("Switch SSO from {} to {mode}", preview.mode_before)
+        }
+        _ => title,
+    };
     Ok(render(&PreviewPage {
         chrome: Chrome::new(&auth),
         name: name.to_string(),
