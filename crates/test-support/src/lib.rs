@@ -237,6 +237,14 @@ impl Client {
             .expect("request")
     }
 
+    /// Sends `body` as JSON and asserts a 2xx answer: for a step a test
+    /// needs done, not examined.
+    pub async fn succeeds(&self, method: reqwest::Method, path: &str, body: Value) {
+        let what = format!("{method} {path}");
+        let res = self.send_json(method, path, body).await;
+        assert!(res.status().is_success(), "{what}: {}", res.status());
+    }
+
     pub async fn post_json(&self, path: &str, body: Value) -> reqwest::Response {
         self.send_json(reqwest::Method::POST, path, body).await
     }

@@ -309,6 +309,43 @@ pub async fn login(
     back_at_hub(client, &callback).await
 }
 
+/// `browser` signs in to `org` through the IdP as `idp_user`, from the
+/// organization's SSO start back to its page: the hub's last answer.
+pub async fn sign_in_to(browser: &Client, org: &str, idp_user: &str) -> reqwest::Response {
+    let res = browser
+        .get(&format!(
+            "/organizations/{org}/sso?return_to=/organizations/{org}"
+        ))
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER, "SSO start");
+    let start = crate::location(&res);
+    login(browser, &start, idp_user, IDP_PASSWORD).await
+}
+
+impl OidcIdp {
+    /// `admin` saves this IdP as `org`'s OIDC configuration, `groups`
+    /// requested: the new configuration's id and the URL of its test.
+    pub async fn save_as_config_of(&self, admin: &Client, org: &str) -> (i64, String) {
+        let res = admin
+            .post_json(
+                &format!("/api/orgs/{org}/sso/oidc"),
+                serde_json::json!({"issuer_url": self.issuer, "client_id": self.client_id,
+                       "client_secret": self.client_secret, "scopes": "openid email profile groups"}),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            reqwest::StatusCode::CREATED,
+            "save configuration"
+        );
+        let saved = crate::json_body(res).await;
+        (
+            saved["config_id"].as_i64().expect("config_id"),
+            saved["test_url"].as_str().expect("test_url").to_owned(),
+        )
+    }
+}
+
 /// Requests `url` (where the IdP sent the browser) as `client`, checking it is on the hub.
 pub async fn back_at_hub(client: &Client, url: &str) -> reqwest::Response {
     assert!(

@@ -4,11 +4,17 @@
 //! apart from members' refusals), enabling and refused sign-ins; the export
 //! as JSON lines with its filters; and the admin's searchable, paginated page.
 
-use orgsso_test_support::oidc_provider::{authenticate, back_at_hub, OidcIdp, IDP_PASSWORD};
+use orgsso_test_support::oidc_provider::{login, sign_in_to, OidcIdp, IDP_PASSWORD};
 use orgsso_test_support::{
-    error_of, json_body, location, ndjson_body, skip_without_peer, Client, StatusCode, TestApp,
+    error_of, location, ndjson_body, skip_without_peer, Client, StatusCode, TestApp,
 };
+use reqwest::Method;
 use serde_json::{json, Value};
+
+const POST: Method = Method::POST;
+const PUT: Method = Method::PUT;
+const PATCH: Method = Method::PATCH;
+const DELETE: Method = Method::DELETE;
 
 const ORG: &str = "acme";
 
@@ -48,31 +54,14 @@ fn query_param(url: &str, key: &str) -> String {
 
 /// `browser` signs in to acme through the IdP as `idp_user`: the hub's answer.
 async fn sign_in(browser: &Client, idp_user: &str) -> reqwest::Response {
-    let res = browser
-        .get(&format!(
-            "/organizations/{ORG}/sso?return_to=/organizations/{ORG}"
-        ))
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let callback = authenticate(browser, &location(&res), idp_user, IDP_PASSWORD).await;
-    back_at_hub(browser, &callback).await
+    sign_in_to(browser, ORG, idp_user).await
 }
 
 /// alice saves `idp` as acme's configuration; its first test fails (the
 /// IdP answers access_denied), the second passes. The configuration's id.
 async fn save_fail_and_pass_the_test(alice: &Client, idp: &OidcIdp) -> i64 {
-    let res = alice
-        .post_json(
-            &format!("/api/orgs/{ORG}/sso/oidc"),
-            json!({"issuer_url": idp.issuer, "client_id": idp.client_id,
-                   "client_secret": idp.client_secret, "scopes": "openid email profile groups"}),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let saved = json_body(res).await;
-    let config = saved["config_id"].as_i64().unwrap();
-    let test_url = saved["test_url"].as_str().unwrap();
-    let state = query_param(test_url, "state");
+    let (config, test_url) = idp.save_as_config_of(alice, ORG).await;
+    let state = query_param(&test_url, "state");
     let res = alice
         .get(&format!(
             "/organizations/{ORG}/oidc/callback?state={state}&error=access_denied"
@@ -88,8 +77,7 @@ async fn save_fail_and_pass_the_test(alice: &Client, idp: &OidcIdp) -> i64 {
             &[("csrf_token", &csrf)],
         )
         .await;
-    let callback = authenticate(alice, &location(&res), "alice", IDP_PASSWORD).await;
-    back_at_hub(alice, &callback).await;
+    login(alice, &location(&res), "alice", IDP_PASSWORD).await;
     config
 }
 
@@ -239,39 +227,21 @@ async fn one_scripted_scenario_records_every_sso_event_and_filters_are_exact() {
     let idp = OidcIdp::for_org(&app.base_url, ORG);
     let config = save_fail_and_pass_the_test(&alice, &idp).await;
 
-    let ok = |res: reqwest::Response, what: &str| {
-        assert!(res.status().is_success(), "{what}: {}", res.status());
-    };
-    let mapping = format!("/api/orgs/{ORG}/sso/role-mapping");
-    ok(
-        alice
-            .post_json(
-                &format!("/api/orgs/{ORG}/sso/domains"),
-                json!({"domain": "example.com"}),
-            )
-            .await,
-        "add domain",
-    );
-    ok(
-        alice
-            .send_json(
-                reqwest::Method::PUT,
-                &mapping,
-                json!({"path": "$.groups[*]",
-                       "roles": {"orgsso-admins": "admin", "engineering": "write"}}),
-            )
-            .await,
-        "save mapping",
-    );
-    ok(
-        alice
-            .post_json(
-                &format!("/api/orgs/{ORG}/sso/enable"),
-                json!({"config_id": config, "mode": "enforced"}),
-            )
-            .await,
-        "enable",
-    );
+    let api = |path: &str| format!("/api/orgs/{ORG}/sso{path}");
+    let mapping = api("/role-mapping");
+    alice
+        .succeeds(POST, &api("/domains"), json!({"domain": "example.com"}))
+        .await;
+    let roles = json!({"orgsso-admins": "admin", "engineering": "write"});
+    alice
+        .succeeds(
+            PUT,
+            &mapping,
+            json!({"path": "$.groups[*]", "roles": roles}),
+        )
+        .await;
+    let enforced = json!({"config_id": config, "mode": "enforced"});
+    alice.succeeds(POST, &api("/enable"), enforced).await;
     assert_eq!(
         sign_in(&alice, "alice").await.status(),
         StatusCode::SEE_OTHER
@@ -283,75 +253,36 @@ async fn one_scripted_scenario_records_every_sso_event_and_filters_are_exact() {
     );
     // A mapping under which alice, the last admin, would lose admin and bob
     // (engineering) becomes a contributor.
-    ok(
-        alice
-            .send_json(
-                reqwest::Method::PUT,
-                &mapping,
-                json!({"path": "$.groups[*]",
-                       "roles": {"nobody": "admin", "orgsso-admins": "write", "engineering": "contributor"}}),
-            )
-            .await,
-        "change mapping",
-    );
+    let roles = json!({"nobody": "admin", "orgsso-admins": "write", "engineering": "contributor"});
+    alice
+        .succeeds(
+            PUT,
+            &mapping,
+            json!({"path": "$.groups[*]", "roles": roles}),
+        )
+        .await;
     assert_eq!(
         sign_in(&alice, "alice").await.status(),
         StatusCode::SEE_OTHER
     );
     assert_eq!(sign_in(&bob, "bob").await.status(), StatusCode::SEE_OTHER);
-    ok(
-        alice
-            .send_json(
-                reqwest::Method::PATCH,
-                &format!("/api/orgs/{ORG}/sso"),
-                json!({"session_timeout_s": 3600}),
-            )
-            .await,
-        "options",
-    );
-    ok(
-        alice
-            .post_json(
-                &format!("/api/orgs/{ORG}/sso/revoke"),
-                json!({"username": "bob"}),
-            )
-            .await,
-        "revoke bob",
-    );
-    ok(
-        alice
-            .delete(&format!("/api/orgs/{ORG}/sso/identities/bob"))
-            .await,
-        "unlink bob",
-    );
-    ok(
-        alice
-            .post_json(&format!("/api/orgs/{ORG}/sso/saml/keys/rotate"), json!({}))
-            .await,
-        "rotate SP keys",
-    );
-    ok(
-        alice
-            .post_json(
-                &format!("/api/orgs/{ORG}/sso/enable"),
-                json!({"config_id": config, "mode": "optional"}),
-            )
-            .await,
-        "switch to optional",
-    );
-    ok(alice.delete(&mapping).await, "remove mapping");
-    ok(
-        alice
-            .delete(&format!("/api/orgs/{ORG}/sso/domains/example.com"))
-            .await,
-        "remove domain",
-    );
-    ok(
-        alice
-            .post_json(&format!("/api/orgs/{ORG}/sso/disable"), json!({}))
-            .await,
-        "disable",
-    );
+    let steps = [
+        (PATCH, api(""), json!({"session_timeout_s": 3600})),
+        (POST, api("/revoke"), json!({"username": "bob"})),
+        (DELETE, api("/identities/bob"), json!({})),
+        (POST, api("/saml/keys/rotate"), json!({})),
+        (
+            POST,
+            api("/enable"),
+            json!({"config_id": config, "mode": "optional"}),
+        ),
+        (DELETE, mapping.clone(), json!({})),
+        (DELETE, api("/domains/example.com"), json!({})),
+        (POST, api("/disable"), json!({})),
+    ];
+    for (method, path, body) in steps {
+        alice.succeeds(method, &path, body).await;
+    }
 
     let all = ndjson_body(alice.get(&export("")).await).await;
     let seen: Vec<&str> = all.iter().filter_map(|l| l["event"].as_str()).collect();

@@ -7,7 +7,7 @@
 //! (`oidc-provider`, `e2e/oidc-idp.mjs`).
 
 use orgsso_core::{Clock, FixedClock, SystemClock};
-use orgsso_test_support::oidc_provider::{authenticate, back_at_hub, OidcIdp, IDP_PASSWORD};
+use orgsso_test_support::oidc_provider::{login, sign_in_to, OidcIdp, IDP_PASSWORD};
 use orgsso_test_support::{
     error_of, json_body, location, skip_without_peer, Client, StatusCode, TestApp, PASSWORD,
 };
@@ -53,20 +53,26 @@ fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
 /// Saves the IdP as acme's configuration and tests it as alice through the
 /// IdP; the configuration's id.
 async fn configure_and_test(idp: &OidcIdp, alice: &Client) -> i64 {
+    let (config, test_url) = idp.save_as_config_of(alice, ORG).await;
+    let res = login(alice, &test_url, "alice", IDP_PASSWORD).await;
+    assert_eq!(location(&res), format!("{}?done=tested", settings()));
+    config
+}
+
+/// alice confirms, from the preview `query` shows, enabling `config` in `mode`.
+async fn confirm_enable(alice: &Client, query: &str, config: i64, mode: &str) {
+    let csrf = alice.page_csrf(&preview_page(query)).await;
     let res = alice
-        .post_json(
-            &format!("/api/orgs/{ORG}/sso/oidc"),
-            json!({"issuer_url": idp.issuer, "client_id": idp.client_id,
-                   "client_secret": idp.client_secret, "scopes": "openid email profile groups"}),
+        .post_form(
+            &format!("{}/enable", settings()),
+            &[
+                ("csrf_token", &csrf),
+                ("config_id", &config.to_string()),
+                ("mode", mode),
+            ],
         )
         .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let body = json_body(res).await;
-    let test_url = body["test_url"].as_str().expect("test_url").to_owned();
-    let callback = authenticate(alice, &test_url, "alice", IDP_PASSWORD).await;
-    let res = back_at_hub(alice, &callback).await;
-    assert_eq!(location(&res), format!("{}?done=tested", settings()));
-    body["config_id"].as_i64().expect("config_id")
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]
@@ -151,18 +157,7 @@ async fn enabling_is_previewed_and_the_preview_says_what_then_happens() {
     assert_eq!(state["mode"], "off", "{state}");
 
     // Confirming from the preview enables, and the token it named stops.
-    let csrf = alice.page_csrf(&preview_page(&query)).await;
-    let res = alice
-        .post_form(
-            &format!("{}/enable", settings()),
-            &[
-                ("csrf_token", &csrf),
-                ("config_id", &config.to_string()),
-                ("mode", "enforced"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    confirm_enable(&alice, &query, config, "enforced").await;
     let (status, error) = error_of(token.get(&members).await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(error["code"], "sso_required", "{error}");
@@ -214,18 +209,7 @@ async fn switching_from_optional_to_enforced_is_previewed_from_the_settings_page
     let members = format!("/api/orgs/{ORG}/members");
     let token = app.token_client(&bobs_token);
     assert_eq!(token.get(&members).await.status(), StatusCode::OK);
-    let csrf = alice.page_csrf(&preview_page(&query)).await;
-    let res = alice
-        .post_form(
-            &format!("{}/enable", settings()),
-            &[
-                ("csrf_token", &csrf),
-                ("config_id", &config.to_string()),
-                ("mode", "enforced"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    confirm_enable(&alice, &query, config, "enforced").await;
     let (status, error) = error_of(token.get(&members).await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(error["code"], "sso_required", "{error}");
@@ -337,14 +321,7 @@ async fn the_preview_is_for_admins_and_names_what_is_wrong_with_a_request() {
 
 /// `browser` signs in to acme through the IdP as `idp_user`.
 async fn sign_in(browser: &Client, idp_user: &str) {
-    let res = browser
-        .get(&format!(
-            "/organizations/{ORG}/sso?return_to=/organizations/{ORG}"
-        ))
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let callback = authenticate(browser, &location(&res), idp_user, IDP_PASSWORD).await;
-    let res = back_at_hub(browser, &callback).await;
+    let res = sign_in_to(browser, ORG, idp_user).await;
     assert_eq!(
         location(&res),
         format!("/organizations/{ORG}"),
